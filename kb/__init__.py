@@ -4,13 +4,13 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from kb.catalog import Catalog, Entry  # noqa: E402
-from kb.errors import ContentError, KBError, UnknownRunbookError, UsageError  # noqa: E402
-from kb.loader import Level, LoadResult, Problem, load_runbooks  # noqa: E402
-from kb.model import Condition, Example, Exclusion, FixStep, Reference, Runbook, Signature, Step  # noqa: E402
-from kb.schema import runbook_schema  # noqa: E402
-from kb.settings import Settings, bundled_runbooks_dir  # noqa: E402
-from kb.vocabulary import PLACEHOLDERS, SIGNAL_KINDS, Component, DataPlane, RunbookKind, Severity, SignalKind  # noqa: E402
+from kb.catalog import Catalog, Entry
+from kb.errors import ContentError, KBError, UnknownRunbookError, UsageError
+from kb.loader import Level, LoadResult, Problem, load_runbooks
+from kb.model import Condition, Example, Exclusion, FixStep, Reference, Runbook, Signature, Step
+from kb.schema import runbook_schema
+from kb.settings import Settings, bundled_runbooks_dir
+from kb.vocabulary import PLACEHOLDERS, SIGNAL_KINDS, Component, DataPlane, RunbookKind, Severity, SignalKind
 
 __all__ = [
     "PLACEHOLDERS",
@@ -33,8 +33,8 @@ __all__ = [
     "RunbookKind",
     "Settings",
     "Severity",
-    "Signature",
     "SignalKind",
+    "Signature",
     "Step",
     "UnknownRunbookError",
     "UsageError",

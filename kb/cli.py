@@ -70,12 +70,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"kb {__version__}")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--runbooks", metavar="DIR", help="runbook directory (default: $KB_RUNBOOKS or the bundled runbooks)")
+    common.add_argument(
+        "--runbooks", metavar="DIR", help="runbook directory (default: $KB_RUNBOOKS or the bundled runbooks)"
+    )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
 
     list_cmd = commands.add_parser("list", parents=[common], help="list runbooks, optionally filtered")
-    list_cmd.add_argument("--component", type=Component, choices=list(Component), metavar="NAME",
-                          help=f"only runbooks about this component ({', '.join(Component)})")
+    list_cmd.add_argument(
+        "--component",
+        type=Component,
+        choices=list(Component),
+        metavar="NAME",
+        help=f"only runbooks about this component ({', '.join(Component)})",
+    )
     list_cmd.add_argument("--tag", help="only runbooks with this tag")
     list_cmd.add_argument("--kind", type=RunbookKind, choices=list(RunbookKind), help="incident or procedure")
     list_cmd.add_argument("--json", action="store_true", help="print a JSON array")
@@ -86,10 +93,17 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print the runbook as JSON")
     show.set_defaults(handler=cmd_show)
 
-    lint = commands.add_parser("lint", parents=[common], help="validate every runbook; exit 2 on any problem",
-                               description="Validate every runbook and report each problem as path:line: field: message.")
-    lint.add_argument("--strict", action="store_true",
-                      help="also fail on content warnings (missing signature, example, reference or translation)")
+    lint = commands.add_parser(
+        "lint",
+        parents=[common],
+        help="validate every runbook; exit 2 on any problem",
+        description="Validate every runbook and report each problem as path:line: field: message.",
+    )
+    lint.add_argument(
+        "--strict",
+        action="store_true",
+        help="also fail on content warnings (missing signature, example, reference or translation)",
+    )
     lint.add_argument("--json", action="store_true", help="print the problems as a JSON object")
     lint.set_defaults(handler=cmd_lint)
 
@@ -144,6 +158,7 @@ def cmd_lint(args: argparse.Namespace, runbooks_dir: Path) -> int:
     else:
         for problem in result.problems:
             print(problem)
+        sys.stdout.flush()
         print(_lint_summary(result, args.strict), file=sys.stderr)
     return EXIT_USAGE if failed else EXIT_OK
 
@@ -183,8 +198,10 @@ def cmd_schema(args: argparse.Namespace, runbooks_dir: Path) -> int:
 
 def cmd_signals(args: argparse.Namespace, runbooks_dir: Path) -> int:
     if args.json:
-        kinds = [{"kind": str(kind), "description": text, "examples": list(examples)}
-                 for kind, (text, examples) in SIGNAL_KINDS.items()]
+        kinds = [
+            {"kind": str(kind), "description": text, "examples": list(examples)}
+            for kind, (text, examples) in SIGNAL_KINDS.items()
+        ]
         _print_json({"signal_kinds": kinds, "placeholders": PLACEHOLDERS})
         return EXIT_OK
     print("signal kinds (use as `signal:` in a signature condition):")

@@ -118,15 +118,25 @@ def _load_file(file: Path, shown: str) -> tuple[Runbook | None, YamlDocument | N
         problems.extend(_validation_problems(exc, doc, shown))
         return None, None, problems
     if runbook.id != file.stem:
-        problems.append(Problem(shown, doc.line_of(("id",)), "id", f"id {runbook.id!r} must equal the file name {file.stem!r}"))
+        problems.append(
+            Problem(shown, doc.line_of(("id",)), "id", f"id {runbook.id!r} must equal the file name {file.stem!r}")
+        )
     return (runbook if not problems else None), doc, problems
 
 
 def _validation_problems(exc: ValidationError, doc: YamlDocument, shown: str) -> Iterator[Problem]:
-    for error in exc.errors(include_url=False):
+    errors = exc.errors(include_url=False)
+    failing = [tuple(error["loc"]) for error in errors]
+    for error in errors:
         loc: Path_ = tuple(error["loc"])
-        line = doc.line_of(loc)
-        line += getattr(error.get("ctx", {}).get("error"), "line_offset", 0)
+        # pydantic drops an invalid item and then also reports its list as too short: noise.
+        if error["type"] == "too_short" and any(other[: len(loc)] == loc and other != loc for other in failing):
+            continue
+        cause = error.get("ctx", {}).get("error")
+        field = getattr(cause, "field", None)
+        if field:
+            loc += field if isinstance(field, tuple) else (field,)
+        line = doc.line_of(loc) + getattr(cause, "line_offset", 0)
         yield Problem(shown, line, field_name(loc) or "runbook", _message(error))
 
 
@@ -194,7 +204,12 @@ def _unique_ids(entries: list[Entry]) -> tuple[list[Entry], list[Problem]]:
             first[entry.runbook.id] = entry
         else:
             problems.append(
-                Problem(display_path(entry.path), 1, "id", f"duplicate id {entry.runbook.id!r} (also in {display_path(seen.path)})")
+                Problem(
+                    display_path(entry.path),
+                    1,
+                    "id",
+                    f"duplicate id {entry.runbook.id!r} (also in {display_path(seen.path)})",
+                )
             )
     return list(first.values()), problems
 
@@ -206,7 +221,12 @@ def _unknown_related(catalog: Catalog, docs: dict[str, YamlDocument]) -> Iterato
                 close = catalog.closest(other, limit=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 line = docs[runbook.id].line_of(("related", index))
-                yield Problem(display_path(catalog.path_of(runbook.id)), line, f"related[{index}]", f"unknown runbook id {other!r}{hint}")
+                yield Problem(
+                    display_path(catalog.path_of(runbook.id)),
+                    line,
+                    f"related[{index}]",
+                    f"unknown runbook id {other!r}{hint}",
+                )
 
 
 def content_warnings(entry: Entry, doc: YamlDocument) -> Iterator[Problem]:

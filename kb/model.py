@@ -10,11 +10,21 @@ import re
 from collections import Counter
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
+from kb.istio_api import api_version_problems, lower_bound
 from kb.patterns import compile_pattern
 from kb.vocabulary import PLACEHOLDERS, Component, DataPlane, RunbookKind, Severity, SignalKind
-from kb.yamldoc import manifest_problems
+from kb.yamldoc import manifest_problems, manifest_resources
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64)]
@@ -27,7 +37,9 @@ Source = Annotated[
 ]
 VersionRange = Annotated[
     str,
-    StringConstraints(pattern=r"^(>=|<=|>|<|==)[0-9]+\.[0-9]+(\.[0-9]+)?(, *(>=|<=|>|<|==)[0-9]+\.[0-9]+(\.[0-9]+)?)*$"),
+    StringConstraints(
+        pattern=r"^(>=|<=|>|<|==)[0-9]+\.[0-9]+(\.[0-9]+)?(, *(>=|<=|>|<|==)[0-9]+\.[0-9]+(\.[0-9]+)?)*$"
+    ),
     Field(description="Istio versions, e.g. `>=1.10` or `>=1.6, <1.9.2`."),
 ]
 Weight = Annotated[float, Strict(), Field(gt=0, le=10)]
@@ -35,11 +47,12 @@ Weight = Annotated[float, Strict(), Field(gt=0, le=10)]
 _PLACEHOLDER = re.compile(r"\$([A-Z][A-Z0-9_]*)")
 
 
-class ManifestError(ValueError):
-    """A bad manifest; `line_offset` is the line within the manifest, so the loader can point at it."""
+class FieldProblem(ValueError):
+    """A model-level problem that belongs to one field; the loader points at that field (and line within it)."""
 
-    def __init__(self, message: str, line_offset: int) -> None:
+    def __init__(self, message: str, field: str | tuple[str | int, ...] | None = None, line_offset: int = 0) -> None:
         super().__init__(message)
+        self.field = field
         self.line_offset = line_offset
 
 
@@ -48,6 +61,7 @@ class StrictModel(BaseModel):
 
 
 def _check_placeholders(text: str) -> str:
+    """Reject `$NAME` placeholders the matcher cannot fill."""
     unknown = sorted({name for name in _PLACEHOLDER.findall(text) if name not in PLACEHOLDERS})
     if unknown:
         names = ", ".join(f"${name}" for name in unknown)
@@ -62,10 +76,20 @@ def _no_duplicates(values: tuple[str, ...], what: str) -> tuple[str, ...]:
     return values
 
 
+Command = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1),
+    AfterValidator(_check_placeholders),
+    Field(description="A shell command; `$POD`-style placeholders are filled from the paste (see `kb signals`)."),
+]
+
+
 class Condition(StrictModel):
     """One test on a paste: an RE2 `pattern` on the raw text, or a structured `signal` test."""
 
-    pattern: str | None = Field(default=None, description="RE2 pattern searched in the raw paste; `(?i)` for case-insensitive.")
+    pattern: str | None = Field(
+        default=None, description="RE2 pattern searched in the raw paste; `(?i)` for case-insensitive."
+    )
     signal: SignalKind | None = Field(default=None, description="A structured signal kind (see `kb signals`).")
     equals: str | None = Field(default=None, description="With `signal`: the signal value must equal this.")
     matches: str | None = Field(default=None, description="With `signal`: an RE2 pattern the signal value must match.")
@@ -111,15 +135,8 @@ class Step(StrictModel):
     """One diagnosis or verification step: a sentence, commands, and what to look for in their output."""
 
     text: Text
-    commands: tuple[Text, ...] = ()
+    commands: tuple[Command, ...] = ()
     expect: Text | None = Field(default=None, description="What the output shows when this is the problem.")
-
-    @field_validator("commands")
-    @classmethod
-    def _placeholders(cls, commands: tuple[str, ...]) -> tuple[str, ...]:
-        for command in commands:
-            _check_placeholders(command)
-        return commands
 
 
 class FixStep(Step):
@@ -134,7 +151,7 @@ class FixStep(Step):
             problems = manifest_problems(manifest)
             if problems:
                 line, message = problems[0]
-                raise ManifestError(message, line)
+                raise FieldProblem(message, line_offset=line)
             _check_placeholders(manifest)
         return manifest
 
@@ -194,8 +211,13 @@ class Runbook(StrictModel):
         _no_duplicates(names, "signature/exclusion names")
         if self.id in self.related:
             raise ValueError("a runbook cannot list itself in `related`")
+        oldest = lower_bound(self.applies_to.istio)
+        for index, step in enumerate(self.fix):
+            problems = api_version_problems(manifest_resources(step.manifest), oldest) if step.manifest else []
+            if problems:
+                raise FieldProblem(problems[0], field=("fix", index, "manifest"))
         if self.kind is RunbookKind.INCIDENT:
-            missing = [name for name in ("cause", "impact") if getattr(self, name) is None]
-            if missing:
-                raise ValueError(f"an incident needs {' and '.join(f'`{m}`' for m in missing)}")
+            for name in ("cause", "impact"):
+                if getattr(self, name) is None:
+                    raise FieldProblem("required for an incident", field=name)
         return self

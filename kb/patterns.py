@@ -23,4 +23,5 @@ def compile_pattern(pattern: str) -> Any:
         reason = exc.args[0] if exc.args else "invalid pattern"
         if isinstance(reason, bytes):
             reason = reason.decode("utf-8", "replace")
-        raise PatternError(f"does not compile under RE2: {reason}") from None
+        hint = " (RE2 has no lookaround or backreferences)" if "perl operator" in reason or "escape" in reason else ""
+        raise PatternError(f"does not compile under RE2: {reason}{hint}") from None

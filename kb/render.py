@@ -17,7 +17,8 @@ def runbook_page(runbook: Runbook, width: int = 100) -> str:
         f"{runbook.title}",
         *([runbook.title_zh] if runbook.title_zh else []),
         f"{runbook.id} | {runbook.kind} | severity {runbook.severity} | {applies}",
-        f"components: {', '.join(runbook.components)}" + (f" | tags: {', '.join(runbook.tags)}" if runbook.tags else ""),
+        f"components: {', '.join(runbook.components)}"
+        + (f" | tags: {', '.join(runbook.tags)}" if runbook.tags else ""),
     ]
     sections: list[tuple[str, list[str]]] = [
         ("SUMMARY", _wrap(runbook.summary, width) + (_wrap(runbook.summary_zh, width) if runbook.summary_zh else [])),

@@ -43,7 +43,13 @@ class YamlDocument:
 
 def parse_document(text: str) -> YamlDocument:
     """Parse one YAML document; raise YamlProblem for syntax errors, aliases or an empty file."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise YamlProblem(
+            line, f"YAML syntax error: unacceptable character #x{exc.character:04x}: {exc.reason}"
+        ) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -73,15 +79,15 @@ def _index(node: yaml.Node, path: Path_, lines: dict[Path_, int], seen: set[int]
             key = str(key_node.value)
             line = key_node.start_mark.line + 1
             if key in keys:
-                yield path + (key,), line, f"duplicate key (first at line {keys[key]})"
+                yield (*path, key), line, f"duplicate key (first at line {keys[key]})"
                 continue
             keys[key] = line
-            lines[path + (key,)] = line
-            yield from _index(value_node, path + (key,), lines, seen)
+            lines[(*path, key)] = line
+            yield from _index(value_node, (*path, key), lines, seen)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            lines[path + (index,)] = item.start_mark.line + 1
-            yield from _index(item, path + (index,), lines, seen)
+            lines[(*path, index)] = item.start_mark.line + 1
+            yield from _index(item, (*path, index), lines, seen)
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError) -> str:

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+RUNBOOKS = REPO / "runbooks"
+
+
+def run_kb(
+    *args: str, stdin: bytes | None = None, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m kb` as a subprocess, the way a user or a script would."""
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("KB_RUNBOOKS", None) if env is None or "KB_RUNBOOKS" not in env else None
+    completed = subprocess.run(
+        [sys.executable, "-m", "kb", *args],
+        input=stdin,
+        capture_output=True,
+        cwd=cwd or REPO,
+        env=full_env,
+        timeout=60,
+    )
+    return subprocess.CompletedProcess(
+        completed.args,
+        completed.returncode,
+        completed.stdout.decode("utf-8"),
+        completed.stderr.decode("utf-8"),
+    )
+
+
+@pytest.fixture
+def runbook_dir(tmp_path: Path) -> Callable[..., Path]:
+    """A fresh runbooks directory holding copies of the named fixture files (`invalid/x.yaml`, ...)."""
+
+    def make(*names: str) -> Path:
+        root = tmp_path / "runbooks"
+        (root / "area").mkdir(parents=True, exist_ok=True)
+        for name in names:
+            shutil.copy(DATA / name, root / "area" / Path(name).name)
+        return root
+
+    return make

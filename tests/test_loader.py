@@ -1,0 +1,250 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from kb.loader import Level, load_runbooks
+
+# One fixture file per validation rule: (file, [(line, field, message), ...]) with every error expected.
+INVALID = [
+    (
+        "yaml-syntax",
+        [
+            (
+                11,
+                "yaml",
+                "YAML syntax error: while parsing a block mapping, expected <block end>, "
+                "but found '<block mapping start>'",
+            )
+        ],
+    ),
+    (
+        "unknown-field",
+        [(1, "symptoms", "required field is missing"), (11, "symptom", "unknown field; did you mean 'symptoms'?")],
+    ),
+    ("missing-field", [(1, "summary", "required field is missing")]),
+    ("wrong-type", [(9, "tags[0]", "Input should be a valid string, got int 503")]),
+    ("bad-enum", [(7, "severity", "Input should be 'critical', 'high', 'medium', 'low' or 'info'")]),
+    ("bad-weight", [(15, "signatures[0].weight", "Input should be a valid number, got str '2'")]),
+    ("bad-id", [(1, "id", "must be lower-case kebab-case (a-z, 0-9, single '-'), got 'Bad_ID'")]),
+    ("id-not-stem", [(1, "id", "id 'another-id' must equal the file name 'id-not-stem'")]),
+    (
+        "bad-version-range",
+        [(10, "applies_to.istio", "must be a version range such as `>=1.10` or `>=1.6, <1.9.2`, got '1.10+'")],
+    ),
+    ("unknown-related", [(37, "related[0]", "unknown runbook id 'no-such-runbook'")]),
+    (
+        "bad-regex",
+        [
+            (
+                17,
+                "signatures[0].when[0].pattern",
+                "does not compile under RE2: invalid perl operator: (?= (RE2 has no lookaround or backreferences)",
+            )
+        ],
+    ),
+    ("bad-signal-regex", [(18, "signatures[0].when[0].matches", "does not compile under RE2: missing ): U(H")]),
+    ("condition-both", [(17, "signatures[0].when[0]", "a condition needs exactly one of `pattern` or `signal`")]),
+    (
+        "unknown-signal",
+        [
+            (
+                17,
+                "signatures[0].when[0].signal",
+                "Input should be 'response_flag', 'response_code_details', 'connection_termination_details', "
+                "'transport_failure_reason', 'reset_reason', 'local_reply', 'http_status', 'curl_exit', "
+                "'grpc_status', 'upstream_cluster', 'log_scope', 'dial_error', 'mesh_port', 'pod_state', "
+                "'k8s_event_reason', 'webhook', 'analyzer_code', 'xds_type' or 'tls_error'",
+            )
+        ],
+    ),
+    (
+        "manifest-syntax",
+        [
+            (
+                32,
+                "fix[0].manifest",
+                "manifest YAML syntax error: while parsing a flow sequence, expected ',' or ']', but got ':'",
+            )
+        ],
+    ),
+    ("manifest-no-kind", [(28, "fix[0].manifest", "manifest document 1 lacks kind")]),
+    (
+        "manifest-api-too-new",
+        [
+            (
+                27,
+                "fix[0].manifest",
+                "DestinationRule uses networking.istio.io/v1, served from Istio 1.22, but "
+                "applies_to.istio admits 1.10; use an older API version or raise applies_to",
+            )
+        ],
+    ),
+    ("empty-example", [(38, "examples[0].text", "String should have at least 1 character")]),
+    ("bad-source", [(39, "examples[0].source", "must be an http(s) URL or `seed N: <title>`, got 'my notes'")]),
+    ("duplicate-key", [(21, "impact", "duplicate key (first at line 20)")]),
+    (
+        "unknown-placeholder",
+        [
+            (
+                24,
+                "diagnosis[0].commands[0]",
+                "unknown placeholder $PODNAME; known: CLUSTER, CONTAINER, CONTEXT, DEPLOYMENT, "
+                "DESTINATION_RULE, GATEWAY, GATEWAY_NAMESPACE, GATEWAY_POD, HOST, IP, ISTIO_NAMESPACE, "
+                "NAMESPACE, NODE, POD, PORT, REMOTE_CONTEXT, REVISION, SECRET, SERVICE, "
+                "SERVICE_NAMESPACE, SUBSET, VIRTUAL_SERVICE",
+            )
+        ],
+    ),
+    ("incident-without-cause", [(1, "cause", "required for an incident")]),
+    ("alias", [(8, "yaml", "anchors and aliases are not supported in runbooks")]),
+    ("not-a-mapping", [(1, "runbook", "a runbook file must hold a YAML mapping")]),
+    (
+        "many-problems",
+        [
+            (1, "symptoms", "required field is missing"),
+            (7, "severity", "Input should be 'critical', 'high', 'medium', 'low' or 'info'"),
+            (11, "symptom", "unknown field; did you mean 'symptoms'?"),
+            (
+                18,
+                "signatures[0].when[0].matches",
+                "does not compile under RE2: invalid perl operator: (?<= (RE2 has no lookaround or backreferences)",
+            ),
+            (28, "fix[0].manifest", "manifest document 1 lacks kind"),
+        ],
+    ),
+]
+
+
+def errors_of(root: Path) -> list[tuple[int, str, str]]:
+    return [(p.line, p.field, p.message) for p in load_runbooks(root).errors]
+
+
+@pytest.mark.parametrize(("name", "expected"), INVALID, ids=[name for name, _ in INVALID])
+def test_each_invalid_fixture_reports_exactly_its_problems(
+    runbook_dir: Callable[..., Path], name: str, expected: list[tuple[int, str, str]]
+) -> None:
+    root = runbook_dir(f"invalid/{name}.yaml")
+    assert errors_of(root) == expected
+
+
+def test_every_invalid_fixture_is_in_the_grid() -> None:
+    fixtures = {p.stem for p in (Path(__file__).parent / "data" / "invalid").glob("*.yaml")}
+    assert fixtures == {name for name, _ in INVALID}
+
+
+def test_problem_renders_as_path_line_field_message(runbook_dir: Callable[..., Path]) -> None:
+    root = runbook_dir("invalid/bad-enum.yaml")
+    (problem,) = load_runbooks(root).errors
+    assert str(problem).endswith(
+        "area/bad-enum.yaml:7: severity: Input should be 'critical', 'high', 'medium', 'low' or 'info'"
+    )
+
+
+def test_valid_fixture_loads_without_errors(runbook_dir: Callable[..., Path]) -> None:
+    result = load_runbooks(runbook_dir("valid/minimal-incident.yaml"))
+    assert result.errors == ()
+    assert result.catalog.ids == ("minimal-incident",)
+
+
+def test_broken_file_does_not_hide_valid_ones(runbook_dir: Callable[..., Path]) -> None:
+    result = load_runbooks(runbook_dir("valid/minimal-incident.yaml", "invalid/bad-enum.yaml"))
+    assert result.catalog.ids == ("minimal-incident",)
+    assert [p.field for p in result.errors] == ["severity"]
+
+
+def test_duplicate_ids_across_files(runbook_dir: Callable[..., Path]) -> None:
+    root = runbook_dir("valid/minimal-incident.yaml")
+    other = root / "other"
+    other.mkdir()
+    (other / "minimal-incident.yaml").write_text((root / "area" / "minimal-incident.yaml").read_text())
+    (problem,) = load_runbooks(root).errors
+    assert (problem.path, problem.line, problem.field) == (str(other / "minimal-incident.yaml"), 1, "id")
+    assert problem.message == f"duplicate id 'minimal-incident' (also in {root / 'area' / 'minimal-incident.yaml'})"
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "message"),
+    [
+        (b"id: x\n\xff\xfe bad bytes\n", 2, "not valid UTF-8 (byte 6)"),
+        (b"", 1, "the file holds no YAML document"),
+        (
+            b"\x00\x01\x02binary",
+            1,
+            "YAML syntax error: unacceptable character #x0000: special characters are not allowed",
+        ),
+        (
+            b"a: 1\n---\nb: 2\n",
+            2,
+            "YAML syntax error: expected a single document in the stream, but found another document",
+        ),
+    ],
+    ids=["non-utf8", "empty", "binary", "two-documents"],
+)
+def test_unreadable_files_are_reported_not_raised(tmp_path: Path, content: bytes, line: int, message: str) -> None:
+    (tmp_path / "broken.yaml").write_bytes(content)
+    (problem,) = load_runbooks(tmp_path).errors
+    assert (problem.line, problem.message) == (line, message)
+
+
+def test_huge_file_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "huge.yaml").write_text("x: " + "a" * (1024 * 1024 + 1))
+    (problem,) = load_runbooks(tmp_path).errors
+    assert problem.message == "larger than 1048576 bytes"
+
+
+def test_exponential_aliases_are_refused_quickly(tmp_path: Path) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]
+    (tmp_path / "laughs.yaml").write_text("\n".join(lines) + "\n")
+    (problem,) = load_runbooks(tmp_path).errors
+    assert problem.message == "anchors and aliases are not supported in runbooks"
+
+
+CONTENT_WARNINGS = [
+    ("signatures", "an incident needs at least one signature for the matcher"),
+    ("examples", "an incident needs at least one real example paste"),
+    ("references", "cite at least one official doc or issue"),
+    ("title_zh", "missing Chinese translation"),
+    ("summary_zh", "contains no Chinese characters"),
+]
+
+
+def test_content_gaps_are_warnings(runbook_dir: Callable[..., Path]) -> None:
+    root = runbook_dir("valid/minimal-incident.yaml")
+    path = root / "area" / "minimal-incident.yaml"
+    text = path.read_text()
+    for block in (
+        "signatures:\n  - name: uh-flag\n    weight: 2\n    when:\n      - signal: response_flag\n        equals: UH\n",
+        "references:\n  - title: Istio docs\n    url: https://istio.io/latest/docs/\n",
+        "examples:\n  - text: '\"GET / HTTP/1.1\" 503 UH no_healthy_upstream'\n"
+        "    source: https://istio.io/latest/docs/\n",
+        "title_zh: 测试用的示例事件\n",
+    ):
+        assert block in text
+        text = text.replace(block, "")
+    text = text.replace("summary_zh: 一个小而完整的事件手册。", "summary_zh: not translated")
+    path.write_text(text)
+    result = load_runbooks(root)
+    assert result.errors == ()
+    got = [(p.field, p.message) for p in result.warnings if p.field != "file"]
+    assert sorted(got) == sorted(CONTENT_WARNINGS)
+    assert all(p.level is Level.WARNING for p in result.warnings)
+
+
+def test_missing_editor_schema_line_is_a_warning(runbook_dir: Callable[..., Path]) -> None:
+    result = load_runbooks(runbook_dir("valid/minimal-incident.yaml"))
+    (warning,) = result.warnings
+    assert (warning.field, warning.message) == (
+        "file",
+        "missing `# yaml-language-server: $schema=...` line for editors",
+    )
+
+
+def test_missing_directory_is_a_usage_error(tmp_path: Path) -> None:
+    from kb.errors import UsageError
+
+    with pytest.raises(UsageError, match="runbooks directory not found"):
+        load_runbooks(tmp_path / "nope")

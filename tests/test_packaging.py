@@ -1,0 +1,68 @@
+"""The distribution carries kb, the API and site packages, the runbooks and the schema, and works from a wheel."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, RUNBOOKS
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(out), str(REPO)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (built,) = out.glob("mesh_kb-*.whl")
+    return built
+
+
+def test_wheel_contents(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = {f"kb/runbooks/{p.relative_to(RUNBOOKS).as_posix()}" for p in RUNBOOKS.rglob("*.yaml")}
+    expected = {
+        "kb/__init__.py",
+        "kb/__main__.py",
+        "kb/py.typed",
+        "kb_api/__init__.py",
+        "kb_site/__init__.py",
+        "kb/runbooks/runbook.schema.json",
+        *shipped,
+    }
+    assert expected <= names, expected - names
+    assert not any(name.startswith(("tests/", "site/", "api/")) for name in names)
+    metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
+    assert "Name: mesh-kb" in metadata
+    assert "Requires-Dist: whoosh-reloaded" in metadata
+    entry_points = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
+    assert "kb = kb.cli:main" in entry_points
+
+
+def test_installed_wheel_finds_its_bundled_runbooks(wheel: Path, tmp_path: Path) -> None:
+    target = tmp_path / "site-packages"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    env = {k: v for k, v in os.environ.items() if k != "KB_RUNBOOKS"}
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import kb, kb.cli; "
+        "print(kb.__file__); sys.exit(kb.cli.main(['lint', '--strict']))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(target)], capture_output=True, text=True, cwd=tmp_path, env=env, timeout=120
+    )
+    assert result.stdout.splitlines()[0] == str(target / "kb" / "__init__.py")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{len(list(RUNBOOKS.rglob('*.yaml')))} of" in result.stderr

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import kb
+
+PUBLIC = [
+    "PLACEHOLDERS",
+    "SIGNAL_KINDS",
+    "Catalog",
+    "Component",
+    "Condition",
+    "ContentError",
+    "DataPlane",
+    "Entry",
+    "Example",
+    "Exclusion",
+    "FixStep",
+    "KBError",
+    "Level",
+    "LoadResult",
+    "Problem",
+    "Reference",
+    "Runbook",
+    "RunbookKind",
+    "Settings",
+    "Severity",
+    "Signature",
+    "SignalKind",
+    "Step",
+    "UnknownRunbookError",
+    "UsageError",
+    "__version__",
+    "bundled_runbooks_dir",
+    "load_runbooks",
+    "runbook_schema",
+]
+
+KB = Path(kb.__file__).parent
+# Modules that take data and return data: no files, sockets, processes or environment.
+PURE = ["catalog", "errors", "istio_api", "model", "patterns", "render", "schema", "vocabulary", "yamldoc"]
+EDGE_IMPORTS = {"os", "sys", "subprocess", "socket", "shutil", "kb.loader", "kb.cli", "kb.settings"}
+# Each third-party library lives behind one module.
+LIBRARY_HOMES = {"yaml": {"yamldoc"}, "re2": {"patterns"}, "pydantic": {"model", "loader"}}
+
+
+def imports_of(module: str) -> set[str]:
+    tree = ast.parse((KB / f"{module}.py").read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def test_public_surface_is_pinned() -> None:
+    assert sorted(kb.__all__) == sorted(PUBLIC)
+    assert all(hasattr(kb, name) for name in kb.__all__)
+
+
+def test_pure_core_touches_no_edge() -> None:
+    for module in PURE:
+        assert not imports_of(module) & EDGE_IMPORTS, module
+
+
+def test_each_library_behind_one_module() -> None:
+    modules = [p.stem for p in KB.glob("*.py")]
+    for library, homes in LIBRARY_HOMES.items():
+        users = {m for m in modules if any(i.split(".")[0] == library for i in imports_of(m))}
+        assert users <= homes, (library, users - homes)
