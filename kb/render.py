@@ -58,17 +58,46 @@ def _bullets(items: Iterable[str], width: int) -> list[str]:
 
 
 def _markdown(text: str, width: int) -> list[str]:
-    """Wrap plain paragraphs; keep lists, code fences and indented blocks as written."""
+    """Re-flow markdown paragraphs and list items to `width`; keep code fences and tables as written."""
     lines: list[str] = []
-    in_fence = False
-    for raw in text.splitlines():
-        if raw.lstrip().startswith("```"):
-            in_fence = not in_fence
-        if in_fence or raw.startswith((" ", "-", "*", "|", "#")) or raw.lstrip().startswith("```") or len(raw) <= width:
-            lines.append(f"{INDENT}{raw}".rstrip())
+    for block in _markdown_blocks(text):
+        if block[0].lstrip().startswith(("```", "|", "    ")):
+            lines += [f"{INDENT}{line}".rstrip() for line in block]
+        elif block[0].lstrip().startswith(("- ", "* ")):
+            lines += _bullets(_list_items(block), width)
         else:
-            lines += _wrap(raw, width)
-    return lines
+            lines += _wrap(" ".join(line.strip() for line in block), width)
+        lines.append("")
+    return lines[:-1]
+
+
+def _markdown_blocks(text: str) -> list[list[str]]:
+    blocks: list[list[str]] = [[]]
+    in_fence = False
+    for line in text.splitlines():
+        if line.lstrip().startswith("```"):
+            if not in_fence and blocks[-1]:
+                blocks.append([])
+            in_fence = not in_fence
+            blocks[-1].append(line)
+            if not in_fence:
+                blocks.append([])
+        elif not line.strip() and not in_fence:
+            blocks.append([])
+        else:
+            blocks[-1].append(line)
+    return [block for block in blocks if block]
+
+
+def _list_items(block: list[str]) -> list[str]:
+    items: list[str] = []
+    for line in block:
+        stripped = line.strip()
+        if stripped.startswith(("- ", "* ")) or not items:
+            items.append(stripped[2:] if stripped.startswith(("- ", "* ")) else stripped)
+        else:
+            items[-1] += " " + stripped
+    return items
 
 
 def _steps(steps: Sequence[Step], width: int) -> list[str]:

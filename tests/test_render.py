@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from kb.render import _markdown, runbook_table
+
+
+def test_markdown_paragraphs_are_reflowed_and_code_kept() -> None:
+    text = (
+        "First line of a paragraph\nthat continues here.\n\n"
+        "- an item\n  continued\n- second item\n\n"
+        "```\nkubectl get pods   -o wide\n```\n"
+    )
+    assert _markdown(text, width=60) == [
+        "  First line of a paragraph that continues here.",
+        "",
+        "  - an item continued",
+        "  - second item",
+        "",
+        "  ```",
+        "  kubectl get pods   -o wide",
+        "  ```",
+    ]
+
+
+def test_markdown_wraps_long_paragraphs_to_width() -> None:
+    lines = _markdown("word " * 40, width=30)
+    assert all(len(line) <= 30 for line in lines)
+    assert len(lines) > 5
+
+
+def test_empty_table_says_so() -> None:
+    assert runbook_table([]) == "no runbooks match\n"
