@@ -68,19 +68,19 @@ def load_runbooks(root: Path) -> LoadResult:
     files = sorted(root.rglob("*.yaml"))
     entries: list[Entry] = []
     problems: list[Problem] = []
-    lines: dict[str, YamlDocument] = {}
+    docs: dict[Path, YamlDocument] = {}
     for file in files:
         shown = display_path(file)
         runbook, doc, file_problems = _load_file(file, shown)
         problems.extend(file_problems)
         if runbook is not None and doc is not None:
             entries.append(Entry(runbook, file))
-            lines[runbook.id] = doc
+            docs[file] = doc
     unique, duplicate_problems = _unique_ids(entries)
     problems.extend(duplicate_problems)
     catalog = Catalog(unique)
-    problems.extend(_unknown_related(catalog, lines))
-    problems.extend(p for entry in unique for p in content_warnings(entry, lines[entry.runbook.id]))
+    problems.extend(p for entry in unique for p in _unknown_related(entry, catalog, docs[entry.path]))
+    problems.extend(p for entry in unique for p in content_warnings(entry, docs[entry.path]))
     return LoadResult(catalog=catalog, problems=tuple(sorted(problems)), files=len(files))
 
 
@@ -214,19 +214,13 @@ def _unique_ids(entries: list[Entry]) -> tuple[list[Entry], list[Problem]]:
     return list(first.values()), problems
 
 
-def _unknown_related(catalog: Catalog, docs: dict[str, YamlDocument]) -> Iterator[Problem]:
-    for runbook in catalog:
-        for index, other in enumerate(runbook.related):
-            if other not in catalog:
-                close = catalog.closest(other, limit=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                line = docs[runbook.id].line_of(("related", index))
-                yield Problem(
-                    display_path(catalog.path_of(runbook.id)),
-                    line,
-                    f"related[{index}]",
-                    f"unknown runbook id {other!r}{hint}",
-                )
+def _unknown_related(entry: Entry, catalog: Catalog, doc: YamlDocument) -> Iterator[Problem]:
+    for index, other in enumerate(entry.runbook.related):
+        if other not in catalog:
+            close = catalog.closest(other, limit=1, sharing_words=False)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            line = doc.line_of(("related", index))
+            yield Problem(display_path(entry.path), line, f"related[{index}]", f"unknown runbook id {other!r}{hint}")
 
 
 def content_warnings(entry: Entry, doc: YamlDocument) -> Iterator[Problem]:
