@@ -6,6 +6,7 @@ import textwrap
 from collections.abc import Iterable, Sequence
 
 from kb.model import FixStep, Runbook, Step
+from kb.yamldoc import manifest_resources
 
 INDENT = "  "
 
@@ -110,10 +111,18 @@ def _steps(steps: Sequence[Step], width: int) -> list[str]:
         if step.expect:
             lines += textwrap.wrap(f"look for: {step.expect}", width, initial_indent=pad, subsequent_indent=pad + "  ")
         if isinstance(step, FixStep) and step.manifest:
-            lines.append(f"{pad}--- apply this YAML (kubectl apply -f -) ---")
+            lines.append(f"{pad}--- {_how_to_apply(step.manifest)} ---")
             lines += [f"{pad}{line}".rstrip() for line in step.manifest.splitlines()]
             lines.append(f"{pad}---")
     return lines
+
+
+def _how_to_apply(manifest: str) -> str:
+    # IstioOperator is an install-time overlay read by istioctl, not a resource to create in the cluster.
+    kinds = {str(resource.get("kind")) for resource in manifest_resources(manifest)}
+    if kinds == {"IstioOperator"}:
+        return "save as FILE, then: istioctl install -f FILE"
+    return "apply this YAML (kubectl apply -f -)"
 
 
 def _references(runbook: Runbook) -> list[str]:

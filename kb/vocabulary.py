@@ -170,5 +170,7 @@ PLACEHOLDERS: dict[str, str] = {
     "REVISION": "the istiod revision label",
     "NODE": "a Kubernetes node name",
     "CONTEXT": "a kubeconfig context (multi-cluster)",
+    "CLUSTER_NAME": "the cluster's name in a multi-cluster mesh (as in `istioctl create-remote-secret --name`)",
+    "NETWORK": "the Istio network name of a cluster (topology.istio.io/network)",
     "REMOTE_CONTEXT": "the kubeconfig context of the other cluster (multi-cluster)",
 }

@@ -91,9 +91,9 @@ INVALID = [
             (
                 24,
                 "diagnosis[0].commands[0]",
-                "unknown placeholder $PODNAME; known: CLUSTER, CONTAINER, CONTEXT, DEPLOYMENT, "
+                "unknown placeholder $PODNAME; known: CLUSTER, CLUSTER_NAME, CONTAINER, CONTEXT, DEPLOYMENT, "
                 "DESTINATION_RULE, GATEWAY, GATEWAY_NAMESPACE, GATEWAY_POD, HOST, IP, ISTIO_NAMESPACE, "
-                "NAMESPACE, NODE, POD, PORT, REMOTE_CONTEXT, REVISION, SECRET, SERVICE, "
+                "NAMESPACE, NETWORK, NODE, POD, PORT, REMOTE_CONTEXT, REVISION, SECRET, SERVICE, "
                 "SERVICE_NAMESPACE, SUBSET, VIRTUAL_SERVICE",
             )
         ],

@@ -29,3 +29,13 @@ def test_markdown_wraps_long_paragraphs_to_width() -> None:
 
 def test_empty_table_says_so() -> None:
     assert runbook_table([]) == "no runbooks match\n"
+
+
+def test_manifest_header_says_how_to_apply_it() -> None:
+    from kb.render import _how_to_apply
+
+    operator = "apiVersion: install.istio.io/v1alpha1\nkind: IstioOperator\nspec: {}\n"
+    rule = "apiVersion: networking.istio.io/v1alpha3\nkind: DestinationRule\nmetadata:\n  name: x\n"
+    assert _how_to_apply(operator) == "save as FILE, then: istioctl install -f FILE"
+    assert _how_to_apply(rule) == "apply this YAML (kubectl apply -f -)"
+    assert _how_to_apply(operator + "---\n" + rule) == "apply this YAML (kubectl apply -f -)"
