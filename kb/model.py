@@ -45,6 +45,18 @@ VersionRange = Annotated[
 Weight = Annotated[float, Strict(), Field(gt=0, le=10)]
 
 _PLACEHOLDER = re.compile(r"\$([A-Z][A-Z0-9_]*)")
+# CJK ideographs and full-width punctuation. YAML folding (`>-`) joins lines with a space, which is right
+# between English words and wrong between two Chinese characters.
+_FOLDED_CJK_SPACE = re.compile(
+    r"(?<=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef])[ \t\n]+(?=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef])"
+)
+
+
+def _unfold_cjk(text: str) -> str:
+    return _FOLDED_CJK_SPACE.sub("", text)
+
+
+ZhText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_unfold_cjk)]
 
 
 class FieldProblem(ValueError):
@@ -179,15 +191,15 @@ class Runbook(StrictModel):
     id: Slug
     kind: RunbookKind
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-    title_zh: Text | None = None
+    title_zh: ZhText | None = None
     summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-    summary_zh: Text | None = None
+    summary_zh: ZhText | None = None
     severity: Severity
     components: tuple[Component, ...] = Field(min_length=1)
     tags: tuple[Tag, ...] = ()
     applies_to: AppliesTo
     symptoms: tuple[Text, ...] = Field(min_length=1)
-    symptoms_zh: tuple[Text, ...] = ()
+    symptoms_zh: tuple[ZhText, ...] = ()
     signatures: tuple[Signature, ...] = ()
     excludes: tuple[Exclusion, ...] = ()
     cause: Text | None = Field(default=None, description="Markdown; required for incidents.")

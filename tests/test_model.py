@@ -95,3 +95,11 @@ def test_runbook_json_round_trip() -> None:
     data = yaml.safe_load((DATA / "valid" / "minimal-incident.yaml").read_text(encoding="utf-8"))
     runbook = Runbook.model_validate(data)
     assert Runbook.model_validate(runbook.model_dump(mode="json")) == runbook
+
+
+def test_folded_chinese_lines_are_joined_without_a_space() -> None:
+    from kb.model import _unfold_cjk
+
+    assert _unfold_cjk("没有健康的 上游，请求失败") == "没有健康的上游，请求失败"
+    assert _unfold_cjk("返回 503 和 UH 响应标志") == "返回 503 和 UH 响应标志"
+    assert _unfold_cjk("Envoy 的子集集群") == "Envoy 的子集集群"
