@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import shutil
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,24 +45,49 @@ environment:
 """
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What a command produced; `main` writes it, so a closed pipe cannot change the exit code."""
+
+    code: int
+    stdout: str = ""
+    stderr: str = ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            # Runbooks hold Chinese and box-drawing text; a C-locale terminal should get escapes, not a crash.
+            stream.reconfigure(errors="backslashreplace")
+    args = build_parser().parse_args(argv)
     settings = Settings.from_env(os.environ)
     runbooks_dir = Path(args.runbooks) if getattr(args, "runbooks", None) else settings.runbooks_dir
     try:
-        code: int = args.handler(args, runbooks_dir)
-        return code
+        outcome: Outcome = args.handler(args, runbooks_dir)
     except KBError as exc:
-        print(f"kb: error: {exc.message}", file=sys.stderr)
-        return EXIT_USAGE
-    except BrokenPipeError:
-        # `kb list | head` closes the pipe early; that is not an error.
-        sys.stderr.close()
-        return EXIT_OK
+        outcome = Outcome(EXIT_USAGE, stderr=f"kb: error: {exc.message}\n")
+    except OSError as exc:
+        outcome = Outcome(EXIT_USAGE, stderr=f"kb: error: {exc.strerror or exc}: {exc.filename}\n")
     except KeyboardInterrupt:
         return 130
+    return _emit(outcome)
+
+
+def _emit(outcome: Outcome) -> int:
+    """Write the outcome; a reader that went away (`kb lint | head`) does not change the exit code."""
+    try:
+        if outcome.stdout and sys.stdout is not None:
+            sys.stdout.write(outcome.stdout)
+            sys.stdout.flush()
+    except BrokenPipeError:
+        # Point stdout at /dev/null so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except OSError as exc:
+        outcome = Outcome(EXIT_USAGE, stderr=f"kb: error: cannot write output: {exc.strerror}\n")
+    if outcome.stderr and sys.stderr is not None:
+        sys.stderr.write(outcome.stderr)
+    return outcome.code
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,13 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
     list_cmd = commands.add_parser("list", parents=[common], help="list runbooks, optionally filtered")
     list_cmd.add_argument(
         "--component",
-        type=Component,
-        choices=list(Component),
+        choices=[str(c) for c in Component],
         metavar="NAME",
         help=f"only runbooks about this component ({', '.join(Component)})",
     )
     list_cmd.add_argument("--tag", help="only runbooks with this tag")
-    list_cmd.add_argument("--kind", type=RunbookKind, choices=list(RunbookKind), help="incident or procedure")
+    list_cmd.add_argument("--kind", choices=[str(k) for k in RunbookKind], help="incident or procedure")
     list_cmd.add_argument("--json", action="store_true", help="print a JSON array")
     list_cmd.set_defaults(handler=cmd_list)
 
@@ -119,48 +144,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(runbooks_dir: Path) -> Catalog:
-    """The catalog for reading commands: broken files are reported but do not hide the others."""
+def _load(runbooks_dir: Path) -> tuple[Catalog, str]:
+    """The catalog for reading commands, and a warning when broken files were left out of it."""
     result = load_runbooks(runbooks_dir)
-    if result.errors:
-        print(f"kb: warning: {len(result.errors)} problem(s) in the runbooks; run `kb lint`", file=sys.stderr)
-    return result.catalog
+    warning = f"kb: warning: {len(result.errors)} problem(s) in the runbooks; run `kb lint`\n" if result.errors else ""
+    return result.catalog, warning
 
 
-def cmd_list(args: argparse.Namespace, runbooks_dir: Path) -> int:
-    runbooks = _load(runbooks_dir).select(component=args.component, tag=args.tag, kind=args.kind)
+def cmd_list(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
+    catalog, warning = _load(runbooks_dir)
+    runbooks = catalog.select(
+        component=Component(args.component) if args.component else None,
+        tag=args.tag,
+        kind=RunbookKind(args.kind) if args.kind else None,
+    )
     if args.json:
-        rows = [runbook.model_dump(mode="json", include=_LIST_FIELDS) for runbook in runbooks]
-        _print_json(rows)
-    else:
-        sys.stdout.write(runbook_table(runbooks))
-    return EXIT_OK
+        return Outcome(
+            EXIT_OK, _json([runbook.model_dump(mode="json", include=_LIST_FIELDS) for runbook in runbooks]), warning
+        )
+    return Outcome(EXIT_OK, runbook_table(runbooks), warning)
 
 
 _LIST_FIELDS = {"id", "kind", "title", "title_zh", "summary", "severity", "components", "tags"}
 
 
-def cmd_show(args: argparse.Namespace, runbooks_dir: Path) -> int:
-    runbook = _load(runbooks_dir).get(args.id)
+def cmd_show(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
+    catalog, warning = _load(runbooks_dir)
+    runbook = catalog.get(args.id)
     if args.json:
-        _print_json(runbook.model_dump(mode="json"))
-    else:
-        width = min(shutil.get_terminal_size((100, 24)).columns, 110) - 2
-        sys.stdout.write(runbook_page(runbook, width=max(width, 40)))
-    return EXIT_OK
+        return Outcome(EXIT_OK, _json(runbook.model_dump(mode="json")), warning)
+    width = max(min(shutil.get_terminal_size((100, 24)).columns, 110) - 2, 40)
+    return Outcome(EXIT_OK, runbook_page(runbook, width=width), warning)
 
 
-def cmd_lint(args: argparse.Namespace, runbooks_dir: Path) -> int:
+def cmd_lint(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
     result = load_runbooks(runbooks_dir)
     failed = bool(result.errors) or (args.strict and bool(result.warnings))
+    code = EXIT_USAGE if failed else EXIT_OK
     if args.json:
-        _print_json(_lint_report(result, failed))
-    else:
-        for problem in result.problems:
-            print(problem)
-        sys.stdout.flush()
-        print(_lint_summary(result, args.strict), file=sys.stderr)
-    return EXIT_USAGE if failed else EXIT_OK
+        return Outcome(code, _json(_lint_report(result, failed)))
+    listing = "".join(f"{problem}\n" for problem in result.problems)
+    return Outcome(code, listing, _lint_summary(result, args.strict) + "\n")
 
 
 def _lint_report(result: LoadResult, failed: bool) -> dict[str, Any]:
@@ -180,38 +204,35 @@ def _lint_summary(result: LoadResult, strict: bool) -> str:
     return f"kb lint: {counts}; {loaded}{hint}"
 
 
-def cmd_schema(args: argparse.Namespace, runbooks_dir: Path) -> int:
+def cmd_schema(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
     target = runbooks_dir / SCHEMA_FILE_NAME
     text = schema_text()
     if args.write:
         target.write_text(text, encoding="utf-8")
-        print(f"wrote {target}", file=sys.stderr)
-    elif args.check:
-        current = target.read_text(encoding="utf-8") if target.is_file() else ""
-        if current != text:
-            raise UsageError(f"{target} is stale; run `kb schema --write`")
-        print(f"{target} is up to date", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
-    return EXIT_OK
+        return Outcome(EXIT_OK, stderr=f"wrote {target}\n")
+    if not args.check:
+        return Outcome(EXIT_OK, text)
+    if not target.is_file():
+        raise UsageError(f"{target} does not exist; run `kb schema --write`")
+    if target.read_text(encoding="utf-8") != text:
+        raise UsageError(f"{target} is stale; run `kb schema --write`")
+    return Outcome(EXIT_OK, stderr=f"{target} is up to date\n")
 
 
-def cmd_signals(args: argparse.Namespace, runbooks_dir: Path) -> int:
+def cmd_signals(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
     if args.json:
         kinds = [
             {"kind": str(kind), "description": text, "examples": list(examples)}
             for kind, (text, examples) in SIGNAL_KINDS.items()
         ]
-        _print_json({"signal_kinds": kinds, "placeholders": PLACEHOLDERS})
-        return EXIT_OK
-    print("signal kinds (use as `signal:` in a signature condition):")
+        return Outcome(EXIT_OK, _json({"signal_kinds": kinds, "placeholders": PLACEHOLDERS}))
+    lines = ["signal kinds (use as `signal:` in a signature condition):"]
     for kind, (text, examples) in SIGNAL_KINDS.items():
-        print(f"  {kind:<32} {text}\n  {'':<32} e.g. {', '.join(examples)}")
-    print("\nplaceholders (use as $NAME in commands and manifests):")
-    for name, text in PLACEHOLDERS.items():
-        print(f"  ${name:<20} {text}")
-    return EXIT_OK
+        lines += [f"  {kind:<32} {text}", f"  {'':<32} e.g. {', '.join(examples)}"]
+    lines += ["", "placeholders (use as $NAME in commands and manifests):"]
+    lines += [f"  ${name:<20} {text}" for name, text in PLACEHOLDERS.items()]
+    return Outcome(EXIT_OK, "\n".join(lines) + "\n")
 
 
-def _print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+def _json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 Version = tuple[int, ...]
@@ -30,19 +30,18 @@ def lower_bound(version_range: str) -> Version:
     return max(lows) if lows else (0,)
 
 
-def api_version_problems(resources: Iterable[Mapping[str, Any]], oldest: Version) -> list[str]:
-    """Resources whose apiVersion the oldest admitted Istio release would not serve."""
+def resource_problems(resource: Mapping[str, Any], oldest: Version) -> list[str]:
+    """Why the oldest Istio release a runbook admits would not serve this resource's apiVersion."""
     problems = []
-    for resource in resources:
-        api_version, kind = str(resource.get("apiVersion")), str(resource.get("kind"))
-        needed = SERVED_FROM.get(api_version)
-        if needed is not None and oldest < needed:
-            shown = ".".join(map(str, oldest)) if oldest != (0,) else "any version"
-            problems.append(
-                f"{kind} uses {api_version}, served from Istio {'.'.join(map(str, needed))}, "
-                f"but applies_to.istio admits {shown}; use an older API version or raise applies_to"
-            )
-        required = ONLY_VERSION.get(kind)
-        if required is not None and api_version != required:
-            problems.append(f"{kind} must use apiVersion {required}, got {api_version}")
+    api_version, kind = str(resource.get("apiVersion")), str(resource.get("kind"))
+    needed = SERVED_FROM.get(api_version)
+    if needed is not None and oldest < needed:
+        shown = ".".join(map(str, oldest)) if oldest != (0,) else "any version"
+        problems.append(
+            f"{kind} uses {api_version}, served from Istio {'.'.join(map(str, needed))}, "
+            f"but applies_to.istio admits {shown}; use an older API version or raise applies_to"
+        )
+    required = ONLY_VERSION.get(kind)
+    if required is not None and api_version != required:
+        problems.append(f"{kind} must use apiVersion {required}, got {api_version}")
     return problems

@@ -6,6 +6,7 @@ runbooks still load so the CLI can answer while an unrelated file is broken.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import os
 import re
@@ -15,17 +16,18 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from kb.catalog import Catalog, Entry
+from kb.checks import runbook_findings
 from kb.errors import UsageError
-from kb.model import Runbook
+from kb.model import CJK, ConsistencyError, Runbook, field_names, shorten
 from kb.vocabulary import RunbookKind
 from kb.yamldoc import Path_, YamlDocument, YamlProblem, parse_document
 
 MAX_FILE_BYTES = 1024 * 1024
 SCHEMA_LINE = "# yaml-language-server: $schema="
-_CJK = re.compile(r"[\u3400-\u9fff]")
+_HAS_CJK = re.compile(f"[{CJK}]")
 
 
 class Level(StrEnum):
@@ -61,26 +63,41 @@ class LoadResult:
         return tuple(p for p in self.problems if p.level is Level.WARNING)
 
 
+@dataclass(frozen=True)
+class _Parsed:
+    """One file that parsed to a mapping, valid or not: enough to check ids and `related` across files."""
+
+    path: Path
+    text: str
+    data: dict[str, Any]
+    doc: YamlDocument
+    runbook: Runbook | None
+
+
+class _Unreadable(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
 def load_runbooks(root: Path) -> LoadResult:
     """Load every runbook under `root`; problems are collected, never raised."""
     if not root.is_dir():
         raise UsageError(f"runbooks directory not found: {root}")
-    files = sorted(root.rglob("*.yaml"))
-    entries: list[Entry] = []
-    problems: list[Problem] = []
-    docs: dict[Path, YamlDocument] = {}
+    files, problems = _discover(root)
+    parsed: list[_Parsed] = []
     for file in files:
-        shown = display_path(file)
-        runbook, doc, file_problems = _load_file(file, shown)
+        item, file_problems = _load_file(file)
         problems.extend(file_problems)
-        if runbook is not None and doc is not None:
-            entries.append(Entry(runbook, file))
-            docs[file] = doc
-    unique, duplicate_problems = _unique_ids(entries)
-    problems.extend(duplicate_problems)
-    catalog = Catalog(unique)
-    problems.extend(p for entry in unique for p in _unknown_related(entry, catalog, docs[entry.path]))
-    problems.extend(p for entry in unique for p in content_warnings(entry, docs[entry.path]))
+        if item is not None:
+            parsed.append(item)
+    problems.extend(_duplicate_ids(parsed))
+    declared = {item.data["id"] for item in parsed if isinstance(item.data.get("id"), str)}
+    problems.extend(p for item in parsed for p in _unknown_related(item, declared))
+    entries = _first_valid(parsed)
+    problems.extend(p for item in entries for p in content_warnings(item))
+    catalog = Catalog([Entry(item.runbook, item.path) for item in entries if item.runbook is not None])
     return LoadResult(catalog=catalog, problems=tuple(sorted(problems)), files=len(files))
 
 
@@ -92,36 +109,72 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def _load_file(file: Path, shown: str) -> tuple[Runbook | None, YamlDocument | None, list[Problem]]:
+def _discover(root: Path) -> tuple[list[Path], list[Problem]]:
+    files: list[Path] = []
+    problems: list[Problem] = []
+
+    def unreadable(error: OSError) -> None:
+        problems.append(
+            Problem(display_path(Path(error.filename or root)), 1, "file", f"cannot list: {error.strerror}")
+        )
+
+    for folder, _, names in os.walk(root, onerror=unreadable):
+        for name in names:
+            path = Path(folder) / name
+            if name.endswith(".yml"):
+                problems.append(Problem(display_path(path), 1, "file", "runbooks use the .yaml extension; rename it"))
+            elif name.endswith(".yaml"):
+                files.append(path)
+    if not files and not problems:
+        problems.append(Problem(display_path(root), 1, "file", "no runbook files (*.yaml) in this directory"))
+    return sorted(files), problems
+
+
+def _read(file: Path) -> str:
+    """The file's text; raises _Unreadable for anything that is not a small, regular UTF-8 file."""
+    if not file.is_file():
+        raise _Unreadable(1, "not a regular file")
     try:
-        raw = file.read_bytes()
+        with file.open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        return None, None, [Problem(shown, 1, "file", f"cannot read: {exc.strerror}")]
+        raise _Unreadable(1, f"cannot read: {exc.strerror}") from None
     if len(raw) > MAX_FILE_BYTES:
-        return None, None, [Problem(shown, 1, "file", f"larger than {MAX_FILE_BYTES} bytes")]
+        raise _Unreadable(1, f"larger than {MAX_FILE_BYTES} bytes")
+    raw = raw.removeprefix(codecs.BOM_UTF8)
     try:
-        text = raw.decode("utf-8-sig")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        return None, None, [Problem(shown, line, "file", f"not valid UTF-8 (byte {exc.start})")]
+        raise _Unreadable(line, f"not valid UTF-8 (byte {exc.start})") from None
+
+
+def _load_file(file: Path) -> tuple[_Parsed | None, list[Problem]]:
+    shown = display_path(file)
     try:
+        text = _read(file)
         doc = parse_document(text)
+    except _Unreadable as exc:
+        return None, [Problem(shown, exc.line, "file", exc.message)]
     except YamlProblem as exc:
-        return None, None, [Problem(shown, exc.line, "yaml", exc.message)]
+        return None, [Problem(shown, exc.line, "yaml", exc.message)]
     problems = [Problem(shown, line, field_name(path), message) for path, line, message in doc.problems]
     if not isinstance(doc.data, dict):
-        problems.append(Problem(shown, 1, "runbook", "a runbook file must hold a YAML mapping"))
-        return None, None, problems
+        return None, [*problems, Problem(shown, 1, "runbook", "a runbook file must hold a YAML mapping")]
+    runbook: Runbook | None = None
     try:
         runbook = Runbook.model_validate(doc.data)
     except ValidationError as exc:
         problems.extend(_validation_problems(exc, doc, shown))
-        return None, None, problems
-    if runbook.id != file.stem:
-        problems.append(
-            Problem(shown, doc.line_of(("id",)), "id", f"id {runbook.id!r} must equal the file name {file.stem!r}")
-        )
-    return (runbook if not problems else None), doc, problems
+    problems.extend(
+        Problem(shown, doc.content_line(f.path, f.offset), field_name(f.path), f.message)
+        for f in runbook_findings(doc.data)
+    )
+    runbook_id = doc.data.get("id")
+    if isinstance(runbook_id, str) and runbook_id != file.stem:
+        line = doc.line_of(("id",))
+        problems.append(Problem(shown, line, "id", f"id {runbook_id!r} must equal the file name {file.stem!r}"))
+    return _Parsed(file, text, doc.data, doc, None if problems else runbook), problems
 
 
 def _validation_problems(exc: ValidationError, doc: YamlDocument, shown: str) -> Iterator[Problem]:
@@ -129,15 +182,12 @@ def _validation_problems(exc: ValidationError, doc: YamlDocument, shown: str) ->
     failing = [tuple(error["loc"]) for error in errors]
     for error in errors:
         loc: Path_ = tuple(error["loc"])
+        if isinstance(error.get("ctx", {}).get("error"), ConsistencyError):
+            continue  # reported in full, with lines, from kb.checks
         # pydantic drops an invalid item and then also reports its list as too short: noise.
         if error["type"] == "too_short" and any(other[: len(loc)] == loc and other != loc for other in failing):
             continue
-        cause = error.get("ctx", {}).get("error")
-        field = getattr(cause, "field", None)
-        if field:
-            loc += field if isinstance(field, tuple) else (field,)
-        line = doc.line_of(loc) + getattr(cause, "line_offset", 0)
-        yield Problem(shown, line, field_name(loc) or "runbook", _message(error))
+        yield Problem(shown, doc.line_of(loc), field_name(loc) or "runbook", _message(error))
 
 
 def field_name(loc: Iterable[str | int]) -> str:
@@ -148,87 +198,64 @@ def field_name(loc: Iterable[str | int]) -> str:
     return text
 
 
-_PATTERN_HINTS = {
-    "[a-z0-9]+(-[a-z0-9]+)*": "must be lower-case kebab-case (a-z, 0-9, single '-')",
-    "[a-z0-9][a-z0-9.+-]*": "must be lower case: letters, digits, '.', '+', '-'",
-    "seed [0-9]+": "must be an http(s) URL or `seed N: <title>`",
-    "https?://": "must be an http(s) URL",
-    "(>=|<=|>|<|==)": "must be a version range such as `>=1.10` or `>=1.6, <1.9.2`",
-}
-
-
 def _message(error: Any) -> str:
     kind, ctx = error["type"], error.get("ctx", {})
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
-        name = str(error["loc"][-1])
-        close = difflib.get_close_matches(name, _all_field_names(), n=1)
-        return f"unknown field{'; did you mean ' + repr(close[0]) + '?' if close else ''}"
+        close = difflib.get_close_matches(str(error["loc"][-1]), field_names(), n=1)
+        return "unknown field" + (f"; did you mean {close[0]!r}?" if close else "")
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
-    if kind == "string_pattern_mismatch":
-        hint = next((h for key, h in _PATTERN_HINTS.items() if key in ctx.get("pattern", "")), None)
-        return f"{hint}, got {error['input']!r}" if hint else str(error["msg"])
     if kind.endswith("_type"):
-        return f"{error['msg']}, got {type(error['input']).__name__} {error['input']!r}"
+        return f"{error['msg']}, got {type(error['input']).__name__} {shorten(error['input'])}"
+    if kind == "enum":
+        return f"{error['msg']}, got {shorten(error['input'])}"
     return str(error["msg"])
 
 
-def _all_field_names() -> set[str]:
-    names: set[str] = set()
-    stack: list[type[BaseModel]] = [Runbook]
-    while stack:
-        model = stack.pop()
-        for name, info in model.model_fields.items():
-            names.add(name)
-            for arg in _model_args(info.annotation):
-                if arg not in stack:
-                    stack.append(arg)
-    return names
-
-
-def _model_args(annotation: Any) -> Iterator[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        yield annotation
-    for arg in getattr(annotation, "__args__", ()):
-        yield from _model_args(arg)
-
-
-def _unique_ids(entries: list[Entry]) -> tuple[list[Entry], list[Problem]]:
-    first: dict[str, Entry] = {}
-    problems = []
-    for entry in entries:
-        seen = first.get(entry.runbook.id)
-        if seen is None:
-            first[entry.runbook.id] = entry
+def _duplicate_ids(parsed: list[_Parsed]) -> Iterator[Problem]:
+    first: dict[str, Path] = {}
+    for item in parsed:
+        runbook_id = item.data.get("id")
+        if not isinstance(runbook_id, str):
+            continue
+        if runbook_id in first:
+            message = f"duplicate id {runbook_id!r} (also in {display_path(first[runbook_id])})"
+            yield Problem(display_path(item.path), item.doc.line_of(("id",)), "id", message)
         else:
-            problems.append(
-                Problem(
-                    display_path(entry.path),
-                    1,
-                    "id",
-                    f"duplicate id {entry.runbook.id!r} (also in {display_path(seen.path)})",
-                )
-            )
-    return list(first.values()), problems
+            first[runbook_id] = item.path
 
 
-def _unknown_related(entry: Entry, catalog: Catalog, doc: YamlDocument) -> Iterator[Problem]:
-    for index, other in enumerate(entry.runbook.related):
-        if other not in catalog:
-            close = catalog.closest(other, limit=1, sharing_words=False)
+def _first_valid(parsed: list[_Parsed]) -> list[_Parsed]:
+    """Valid runbooks, the first file winning when two declare one id (the other is reported)."""
+    seen: set[str] = set()
+    valid = []
+    for item in parsed:
+        if item.runbook is not None and item.runbook.id not in seen:
+            seen.add(item.runbook.id)
+            valid.append(item)
+    return valid
+
+
+def _unknown_related(item: _Parsed, declared: set[str]) -> Iterator[Problem]:
+    related = item.data.get("related")
+    for index, other in enumerate(related if isinstance(related, list) else []):
+        if isinstance(other, str) and other not in declared:
+            close = difflib.get_close_matches(other, sorted(declared), n=1, cutoff=0.75)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            line = doc.line_of(("related", index))
-            yield Problem(display_path(entry.path), line, f"related[{index}]", f"unknown runbook id {other!r}{hint}")
+            line = item.doc.line_of(("related", index))
+            yield Problem(display_path(item.path), line, f"related[{index}]", f"unknown runbook id {other!r}{hint}")
 
 
-def content_warnings(entry: Entry, doc: YamlDocument) -> Iterator[Problem]:
-    """What `kb lint --strict` also fails on: gaps in a runbook that parses."""
-    runbook, shown = entry.runbook, display_path(entry.path)
+def content_warnings(item: _Parsed) -> Iterator[Problem]:
+    """What `kb lint --strict` also fails on: gaps in a runbook that is otherwise valid."""
+    runbook, shown = item.runbook, display_path(item.path)
+    if runbook is None:
+        return
 
     def warn(field: str, message: str) -> Problem:
-        return Problem(shown, doc.line_of((field,)), field, message, Level.WARNING)
+        return Problem(shown, item.doc.line_of((field,)), field, message, Level.WARNING)
 
     if runbook.kind is RunbookKind.INCIDENT:
         if not runbook.signatures:
@@ -241,15 +268,14 @@ def content_warnings(entry: Entry, doc: YamlDocument) -> Iterator[Problem]:
         value = getattr(runbook, field)
         if value is None:
             yield warn(field, "missing Chinese translation")
-        elif not _CJK.search(value):
+        elif not _HAS_CJK.search(value):
             yield warn(field, "contains no Chinese characters")
-    yield from _schema_line_warnings(entry.path, shown)
+    yield from _schema_line_warnings(item.path, item.text, shown)
 
 
-def _schema_line_warnings(path: Path, shown: str) -> Iterator[Problem]:
-    with path.open(encoding="utf-8-sig") as handle:
-        head = [handle.readline() for _ in range(3)]
-    line = next((n for n, text in enumerate(head, start=1) if text.startswith(SCHEMA_LINE)), None)
+def _schema_line_warnings(path: Path, text: str, shown: str) -> Iterator[Problem]:
+    head = text.splitlines()[:3]
+    line = next((n for n, first in enumerate(head, start=1) if first.startswith(SCHEMA_LINE)), None)
     if line is None:
         yield Problem(shown, 1, "file", f"missing `{SCHEMA_LINE}...` line for editors", Level.WARNING)
         return

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -17,83 +18,119 @@ from pydantic import (
     Field,
     Strict,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
 
-from kb.istio_api import api_version_problems, lower_bound
+from kb.checks import VERSION_RANGE, placeholder_problem, runbook_findings
 from kb.patterns import compile_pattern
-from kb.vocabulary import PLACEHOLDERS, Component, DataPlane, RunbookKind, Severity, SignalKind
-from kb.yamldoc import manifest_problems, manifest_resources
+from kb.vocabulary import Component, DataPlane, RunbookKind, Severity, SignalKind
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64)]
-Tag = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9.+-]*$", max_length=40)]
-Url = Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$")]
-Source = Annotated[
-    str,
-    StringConstraints(pattern=r"^(https?://[^\s]+|seed [0-9]+: .+)$"),
-    Field(description="A URL, or `seed N: <title>` for the incident write-ups in SEEDS.md."),
-]
-VersionRange = Annotated[
-    str,
-    StringConstraints(
-        pattern=r"^(>=|<=|>|<|==)[0-9]+\.[0-9]+(\.[0-9]+)?(, *(>=|<=|>|<|==)[0-9]+\.[0-9]+(\.[0-9]+)?)*$"
-    ),
-    Field(description="Istio versions, e.g. `>=1.10` or `>=1.6, <1.9.2`."),
-]
-Weight = Annotated[float, Strict(), Field(gt=0, le=10)]
+# CJK ideographs and full-width punctuation, shared with the loader's translation check.
+CJK = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
+# YAML folding (`>-`) joins lines with a space: right between English words, wrong between Chinese characters.
+_FOLDED_CJK_SPACE = re.compile(f"(?<=[{CJK}])[ \t\n]+(?=[{CJK}])")
 
-_PLACEHOLDER = re.compile(r"\$([A-Z][A-Z0-9_]*)")
-# CJK ideographs and full-width punctuation. YAML folding (`>-`) joins lines with a space, which is right
-# between English words and wrong between two Chinese characters.
-_FOLDED_CJK_SPACE = re.compile(
-    r"(?<=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef])[ \t\n]+(?=[\u3000-\u303f\u3400-\u9fff\uff00-\uffef])"
-)
+
+def shorten(value: object, limit: int = 80) -> str:
+    """`repr(value)`, cut to `limit` characters so a huge bad value cannot flood a message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _fullmatch(pattern: str, message: str) -> Callable[[str], str]:
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(f"{message}, got {shorten(value)}")
+        return value
+
+    return check
 
 
 def _unfold_cjk(text: str) -> str:
     return _FOLDED_CJK_SPACE.sub("", text)
 
 
+def _known_placeholders(text: str) -> str:
+    problem = placeholder_problem(text)
+    if problem:
+        raise ValueError(problem)
+    return text
+
+
+def _no_duplicates(values: tuple[str, ...]) -> tuple[str, ...]:
+    repeated = sorted(value for value, count in Counter(values).items() if count > 1)
+    if repeated:
+        raise ValueError(f"duplicate entries: {', '.join(repeated)}")
+    return values
+
+
+SLUG = r"[a-z0-9]+(-[a-z0-9]+)*"
+TAG = r"[a-z0-9][a-z0-9.+-]*"
+URL = r"https?://[^\s]+"
+SOURCE = r"(https?://[^\s]+|seed [0-9]+: .+)"
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 ZhText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_unfold_cjk)]
+Slug = Annotated[
+    str,
+    StringConstraints(max_length=64),
+    AfterValidator(_fullmatch(SLUG, "must be lower-case kebab-case (a-z, 0-9, single '-')")),
+    WithJsonSchema({"type": "string", "pattern": f"^{SLUG}$", "maxLength": 64}),
+]
+Tag = Annotated[
+    str,
+    StringConstraints(max_length=40),
+    AfterValidator(_fullmatch(TAG, "must be lower case: letters, digits, '.', '+', '-'")),
+    WithJsonSchema({"type": "string", "pattern": f"^{TAG}$", "maxLength": 40}),
+]
+Url = Annotated[
+    str,
+    AfterValidator(_fullmatch(URL, "must be an http(s) URL")),
+    WithJsonSchema({"type": "string", "pattern": f"^{URL}$"}),
+]
+Source = Annotated[
+    str,
+    AfterValidator(_fullmatch(SOURCE, "must be an http(s) URL or `seed N: <title>`")),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": f"^{SOURCE}$",
+            "description": "A URL, or `seed N: <title>` for the incident write-ups in SEEDS.md.",
+        }
+    ),
+]
+VersionRange = Annotated[
+    str,
+    AfterValidator(_fullmatch(VERSION_RANGE, "must be a version range such as `>=1.10` or `>=1.6, <1.9.2`")),
+    WithJsonSchema(
+        {"type": "string", "pattern": VERSION_RANGE, "description": "Istio versions, e.g. `>=1.10` or `>=1.6, <1.9.2`."}
+    ),
+]
+Weight = Annotated[float, Strict(), Field(gt=0, le=10)]
+Command = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1),
+    AfterValidator(_known_placeholders),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "minLength": 1,
+            "description": "A shell command; `$POD`-style placeholders are filled from the paste (see `kb signals`).",
+        }
+    ),
+]
 
 
-class FieldProblem(ValueError):
-    """A model-level problem that belongs to one field; the loader points at that field (and line within it)."""
-
-    def __init__(self, message: str, field: str | tuple[str | int, ...] | None = None, line_offset: int = 0) -> None:
-        super().__init__(message)
-        self.field = field
-        self.line_offset = line_offset
+class ConsistencyError(ValueError):
+    """A cross-field rule of `kb.checks` failed; the loader reports all of them itself, with their lines."""
 
 
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _check_placeholders(text: str) -> str:
-    """Reject `$NAME` placeholders the matcher cannot fill."""
-    unknown = sorted({name for name in _PLACEHOLDER.findall(text) if name not in PLACEHOLDERS})
-    if unknown:
-        names = ", ".join(f"${name}" for name in unknown)
-        raise ValueError(f"unknown placeholder {names}; known: {', '.join(sorted(PLACEHOLDERS))}")
-    return text
-
-
-def _no_duplicates(values: tuple[str, ...], what: str) -> tuple[str, ...]:
-    repeated = sorted(value for value, count in Counter(values).items() if count > 1)
-    if repeated:
-        raise ValueError(f"duplicate {what}: {', '.join(repeated)}")
-    return values
-
-
-Command = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1),
-    AfterValidator(_check_placeholders),
-    Field(description="A shell command; `$POD`-style placeholders are filled from the paste (see `kb signals`)."),
-]
 
 
 class Condition(StrictModel):
@@ -154,18 +191,9 @@ class Step(StrictModel):
 class FixStep(Step):
     """One fix step; `manifest` holds Kubernetes/Istio YAML to apply (every document has apiVersion and kind)."""
 
-    manifest: Text | None = None
-
-    @field_validator("manifest")
-    @classmethod
-    def _valid_manifest(cls, manifest: str | None) -> str | None:
-        if manifest is not None:
-            problems = manifest_problems(manifest)
-            if problems:
-                line, message = problems[0]
-                raise FieldProblem(message, line_offset=line)
-            _check_placeholders(manifest)
-        return manifest
+    manifest: Text | None = Field(
+        default=None, description="Kubernetes/Istio YAML; every document needs apiVersion and kind."
+    )
 
 
 class AppliesTo(StrictModel):
@@ -215,21 +243,30 @@ class Runbook(StrictModel):
     @field_validator("components", "tags", "related")
     @classmethod
     def _unique(cls, values: tuple[str, ...]) -> tuple[str, ...]:
-        return _no_duplicates(values, "entries")
+        return _no_duplicates(values)
 
     @model_validator(mode="after")
     def _consistent(self) -> Runbook:
-        names = tuple(item.name for item in self.signatures + self.excludes)
-        _no_duplicates(names, "signature/exclusion names")
-        if self.id in self.related:
-            raise ValueError("a runbook cannot list itself in `related`")
-        oldest = lower_bound(self.applies_to.istio)
-        for index, step in enumerate(self.fix):
-            problems = api_version_problems(manifest_resources(step.manifest), oldest) if step.manifest else []
-            if problems:
-                raise FieldProblem(problems[0], field=("fix", index, "manifest"))
-        if self.kind is RunbookKind.INCIDENT:
-            for name in ("cause", "impact"):
-                if getattr(self, name) is None:
-                    raise FieldProblem("required for an incident", field=name)
+        findings = runbook_findings(self.model_dump(mode="json"))
+        if findings:
+            raise ConsistencyError(f"{'.'.join(map(str, findings[0].path))}: {findings[0].message}")
         return self
+
+
+def field_names() -> set[str]:
+    """Every field name used anywhere in a runbook, for documentation checks and "did you mean" hints."""
+    names: set[str] = set()
+    stack: list[type[BaseModel]] = [Runbook]
+    while stack:
+        model = stack.pop()
+        for name, info in model.model_fields.items():
+            names.add(name)
+            stack.extend(arg for arg in _model_args(info.annotation) if arg not in stack)
+    return names
+
+
+def _model_args(annotation: Any) -> Iterator[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for arg in getattr(annotation, "__args__", ()):
+        yield from _model_args(arg)

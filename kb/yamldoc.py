@@ -1,4 +1,4 @@
-"""PyYAML behind one module: parse a runbook keeping each field's line, and check manifest YAML.
+"""PyYAML behind one module: parse a runbook keeping each field's line, and parse manifest YAML.
 
 PyYAML on its own keeps the last of two duplicate keys and expands aliases silently; a runbook
 author needs both reported, so documents are composed to nodes, checked, then constructed.
@@ -6,7 +6,6 @@ author needs both reported, so documents are composed to nodes, checked, then co
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +15,11 @@ Path_ = tuple[str | int, ...]
 
 # libyaml parses runbooks about ten times faster than the pure-Python reader and keeps the same marks.
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# libyaml reports reader errors at a byte offset into the UTF-8 text, the pure-Python reader at a character.
+_BYTE_POSITIONS = _Loader is not yaml.SafeLoader
+MAX_DEPTH = 64
+# YAML counts these as line breaks; editors and grep do not, so every later line number would disagree.
+_LINE_SEPARATORS = {"\u2028": "U+2028", "\u2029": "U+2029", "\x85": "U+0085"}
 
 
 class YamlProblem(ValueError):
@@ -33,6 +37,7 @@ class YamlDocument:
 
     data: Any
     lines: dict[Path_, int] = field(default_factory=dict)
+    block_scalars: frozenset[Path_] = frozenset()
     problems: tuple[tuple[Path_, int, str], ...] = ()
 
     def line_of(self, path: Path_) -> int:
@@ -43,81 +48,130 @@ class YamlDocument:
                 return line
         return 1
 
+    def content_line(self, path: Path_, offset: int) -> int:
+        """The file line of line `offset` (1-based) inside the scalar at `path`; exact for `|`/`>` blocks."""
+        line = self.line_of(path)
+        return line + offset if path in self.block_scalars else line
+
 
 def parse_document(text: str) -> YamlDocument:
-    """Parse one YAML document; raise YamlProblem for syntax errors, aliases or an empty file."""
+    """Parse one YAML document; raise YamlProblem for syntax errors, aliases, deep nesting or an empty file."""
+    for separator, name in _LINE_SEPARATORS.items():
+        index = text.find(separator)
+        if index >= 0:
+            raise YamlProblem(text.count("\n", 0, index) + 1, f"contains {name}, a Unicode line separator; remove it")
     try:
         loader = _Loader(text)
         try:
             node = loader.get_single_node()
             if node is None:
                 raise YamlProblem(1, "the file holds no YAML document")
-            lines: dict[Path_, int] = {(): node.start_mark.line + 1}
-            problems = tuple(_index(node, (), lines, set()))
+            lines, blocks, problems = _index(node)
             data = loader.construct_document(node)
         finally:
             loader.dispose()
     except yaml.reader.ReaderError as exc:
-        line = text[: exc.position].count("\n") + 1
-        raise YamlProblem(line, f"YAML syntax error: unacceptable character #x{exc.character:04x}") from None
+        raise YamlProblem(_reader_line(text, exc.position), f"YAML syntax error: {_reader_reason(exc)}") from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise YamlProblem(mark.line + 1 if mark is not None else 1, _yaml_message(exc)) from None
+        line, message = _marked(exc, text)
+        raise YamlProblem(line, message) from None
     except yaml.YAMLError as exc:
         raise YamlProblem(1, f"YAML error: {exc}") from None
-    return YamlDocument(data=data, lines=lines, problems=problems)
+    return YamlDocument(data=data, lines=lines, block_scalars=frozenset(blocks), problems=tuple(problems))
 
 
-def _index(node: yaml.Node, path: Path_, lines: dict[Path_, int], seen: set[int]) -> Iterator[tuple[Path_, int, str]]:
-    if id(node) in seen:
-        # The same node reached twice means an alias; expanding it invites exponential documents.
-        raise YamlProblem(node.start_mark.line + 1, "anchors and aliases are not supported in runbooks")
-    seen.add(id(node))
-    if isinstance(node, yaml.MappingNode):
-        keys: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            line = key_node.start_mark.line + 1
-            if key in keys:
-                yield (*path, key), line, f"duplicate key (first at line {keys[key]})"
-                continue
-            keys[key] = line
-            lines[(*path, key)] = line
-            yield from _index(value_node, (*path, key), lines, seen)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            lines[(*path, index)] = item.start_mark.line + 1
-            yield from _index(item, (*path, index), lines, seen)
+def _index(root: yaml.Node) -> tuple[dict[Path_, int], set[Path_], list[tuple[Path_, int, str]]]:
+    """Walk the node tree (iteratively, so depth cannot exhaust the stack) recording lines and problems."""
+    lines: dict[Path_, int] = {(): root.start_mark.line + 1}
+    blocks: set[Path_] = set()
+    problems: list[tuple[Path_, int, str]] = []
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, Path_]] = [(root, ())]
+    while stack:
+        node, path = stack.pop()
+        if id(node) in seen:
+            # The same node reached twice means an alias; expanding it invites exponential documents.
+            raise YamlProblem(node.start_mark.line + 1, "anchors and aliases are not supported in runbooks")
+        seen.add(id(node))
+        if len(path) > MAX_DEPTH:
+            raise YamlProblem(node.start_mark.line + 1, f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(node, yaml.MappingNode):
+            keys: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                key, line = str(key_node.value), key_node.start_mark.line + 1
+                if key in keys:
+                    problems.append(((*path, key), line, f"duplicate key (first at line {keys[key]})"))
+                    continue
+                keys[key] = lines[(*path, key)] = line
+                stack.append((value_node, (*path, key)))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                lines[(*path, index)] = item.start_mark.line + 1
+                stack.append((item, (*path, index)))
+        elif isinstance(node, yaml.ScalarNode) and node.style in ("|", ">"):
+            blocks.add(path)
+    return lines, blocks, problems
 
 
-def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
-    parts = [exc.context, exc.problem]
-    return "YAML syntax error: " + ", ".join(part for part in parts if part)
+def _reader_line(text: str, position: int) -> int:
+    before = text.encode("utf-8")[:position] if _BYTE_POSITIONS else text[:position].encode("utf-8")
+    return before.count(b"\n") + 1
 
 
-def manifest_problems(text: str) -> list[tuple[int, str]]:
-    """Problems of a multi-document Kubernetes manifest as (1-based line within it, message)."""
+def _reader_reason(exc: yaml.reader.ReaderError) -> str:
+    return f"unacceptable character #x{exc.character:04x}: {exc.reason.replace('special', 'control')}"
+
+
+def _marked(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else 1
+    message = "YAML syntax error: " + ", ".join(part for part in (exc.context, exc.problem) if part)
+    source_lines = text.splitlines()
+    if mark is not None and mark.line < len(source_lines) and "\t" in source_lines[mark.line]:
+        message += " (this line has a tab; YAML indents with spaces only)"
+    return line, message
+
+
+@dataclass(frozen=True)
+class ManifestDocument:
+    line: int
+    resource: Any
+
+
+def parse_manifest(text: str) -> tuple[list[ManifestDocument], list[tuple[int, str]]]:
+    """The documents of a multi-document manifest with their 1-based lines, and its problems."""
     try:
-        documents = list(yaml.load_all(text, Loader=_Loader))
+        loader = _Loader(text)
+        try:
+            documents = []
+            while loader.check_node():
+                node = loader.get_node()
+                if node is not None:
+                    documents.append(ManifestDocument(node.start_mark.line + 1, loader.construct_document(node)))
+        finally:
+            loader.dispose()
+    except yaml.reader.ReaderError as exc:
+        return [], [(_reader_line(text, exc.position), f"manifest YAML syntax error: {_reader_reason(exc)}")]
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        return [(mark.line + 1 if mark is not None else 1, "manifest " + _yaml_message(exc))]
+        line, message = _marked(exc, text)
+        return [], [(line, "manifest " + message)]
     except yaml.YAMLError as exc:
-        return [(1, f"manifest is not valid YAML: {exc}")]
-    resources = [doc for doc in documents if doc is not None]
-    if not resources:
-        return [(1, "manifest is empty")]
+        return [], [(1, f"manifest is not valid YAML: {exc}")]
+    documents = [doc for doc in documents if doc.resource is not None]
+    if not documents:
+        return [], [(1, "manifest is empty")]
     problems: list[tuple[int, str]] = []
-    for number, doc in enumerate(resources, start=1):
-        if not isinstance(doc, dict):
-            problems.append((1, f"manifest document {number} is not a mapping"))
+    for number, doc in enumerate(documents, start=1):
+        if not isinstance(doc.resource, dict):
+            problems.append((doc.line, f"manifest document {number} is not a mapping"))
             continue
-        missing = [key for key in ("apiVersion", "kind") if not isinstance(doc.get(key), str) or not doc[key]]
+        missing = [key for key in ("apiVersion", "kind") if not isinstance(doc.resource.get(key), str)]
         if missing:
-            problems.append((1, f"manifest document {number} lacks {' and '.join(missing)}"))
-    return problems
+            problems.append((doc.line, f"manifest document {number} lacks {' and '.join(missing)}"))
+    return documents, problems
 
 
 def manifest_resources(text: str) -> list[dict[str, Any]]:
-    """The resource mappings of a manifest that `manifest_problems` found valid."""
-    return [doc for doc in yaml.load_all(text, Loader=_Loader) if isinstance(doc, dict)]
+    """The resource mappings of a manifest (those that parse), for readers that only need their kinds."""
+    documents, _ = parse_manifest(text)
+    return [doc.resource for doc in documents if isinstance(doc.resource, dict)]

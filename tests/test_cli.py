@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RUNBOOKS, run_kb
+from tests.conftest import REPO, RUNBOOKS, run_kb
 
 
 def test_lint_strict_passes_on_the_shipped_runbooks() -> None:
@@ -26,7 +26,7 @@ def test_lint_reports_every_problem_of_a_broken_file_and_exits_2(runbook_dir: Ca
     shown = str(root / "area" / "many-problems.yaml")
     assert result.stdout.splitlines() == [
         f"{shown}:1: symptoms: required field is missing",
-        f"{shown}:7: severity: Input should be 'critical', 'high', 'medium', 'low' or 'info'",
+        f"{shown}:7: severity: Input should be 'critical', 'high', 'medium', 'low' or 'info', got 'urgent'",
         f"{shown}:11: symptom: unknown field; did you mean 'symptoms'?",
         f"{shown}:18: signatures[0].when[0].matches: does not compile under RE2: invalid perl operator: (?<= "
         "(RE2 has no lookaround or backreferences)",
@@ -90,7 +90,7 @@ def test_list_filters(args: list[str], check: Callable[[dict[str, object]], bool
 def test_list_rejects_an_unknown_component() -> None:
     result = run_kb("list", "--component", "mixer")
     assert result.returncode == 2
-    assert "invalid Component value: 'mixer'" in result.stderr
+    assert "argument --component: invalid choice: 'mixer' (choose from 'istiod', 'sidecar'," in result.stderr
 
 
 def test_show_prints_a_readable_page() -> None:
@@ -187,3 +187,47 @@ def test_list_into_a_closed_pipe_is_quiet() -> None:
     result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60)
     assert result.stdout.startswith("ID ")
     assert "Traceback" not in result.stderr
+
+
+def test_lint_keeps_its_exit_code_when_the_reader_goes_away(tmp_path: Path) -> None:
+    broken = (Path(__file__).parent / "data" / "invalid" / "bad-enum.yaml").read_text()
+    for number in range(600):
+        (tmp_path / f"bad-{number}.yaml").write_text(broken.replace("id: bad-enum", f"id: bad-{number}"))
+    command = f"set -o pipefail; {sys.executable} -m kb lint --json --runbooks {tmp_path} | head -c 100 >/dev/null"
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr == ""
+
+
+@pytest.mark.parametrize(
+    ("shell", "code", "stderr"),
+    [
+        (
+            "{kb} show subset-no-healthy-upstream >/dev/full",
+            2,
+            "kb: error: cannot write output: No space left on device\n",
+        ),
+        ("{kb} list >&-", 0, ""),
+        (
+            "{kb} schema --write --runbooks /nonexistent/dir",
+            2,
+            "kb: error: No such file or directory: /nonexistent/dir/runbook.schema.json\n",
+        ),
+        (
+            "{kb} schema --check --runbooks /tmp",
+            2,
+            "kb: error: /tmp/runbook.schema.json does not exist; run `kb schema --write`\n",
+        ),
+    ],
+    ids=["disk-full", "stdout-closed", "write-into-missing-dir", "check-missing-file"],
+)
+def test_output_and_file_errors_are_clear(shell: str, code: int, stderr: str) -> None:
+    command = shell.format(kb=f"{sys.executable} -m kb")
+    result = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert (result.returncode, result.stderr) == (code, stderr)
+
+
+def test_ascii_only_terminal_gets_escapes_not_a_crash() -> None:
+    result = run_kb("show", "subset-no-healthy-upstream", env={"PYTHONIOENCODING": "ascii"})
+    assert result.returncode == 0
+    assert "\\u" in result.stdout

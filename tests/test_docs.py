@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from kb.cli import build_parser
-from kb.loader import _all_field_names
+from kb.model import field_names
 from kb.vocabulary import Component, SignalKind
 from tests.conftest import REPO
 
@@ -32,7 +32,7 @@ def test_every_cli_command_is_documented() -> None:
 
 
 def test_every_runbook_field_is_documented() -> None:
-    for field in _all_field_names():
+    for field in field_names():
         assert f"`{field}`" in README, field
 
 

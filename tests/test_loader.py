@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from kb.loader import Level, load_runbooks
+
+UNKNOWN_NOPE = (
+    "unknown placeholder $NOPE; known: CLUSTER, CLUSTER_NAME, CONTAINER, CONTEXT, DEPLOYMENT, DESTINATION_RULE, "
+    "GATEWAY, GATEWAY_NAMESPACE, GATEWAY_POD, HOST, IP, ISTIO_NAMESPACE, NAMESPACE, NETWORK, NODE, POD, PORT, "
+    "REMOTE_CONTEXT, REVISION, SECRET, SERVICE, SERVICE_NAMESPACE, SUBSET, VIRTUAL_SERVICE"
+)
+BAD_ID_MESSAGE = "must be lower-case kebab-case (a-z, 0-9, single '-'), got 'Bad_ID'"
 
 # One fixture file per validation rule: (file, [(line, field, message), ...]) with every error expected.
 INVALID = [
@@ -25,9 +33,9 @@ INVALID = [
     ),
     ("missing-field", [(1, "summary", "required field is missing")]),
     ("wrong-type", [(9, "tags[0]", "Input should be a valid string, got int 503")]),
-    ("bad-enum", [(7, "severity", "Input should be 'critical', 'high', 'medium', 'low' or 'info'")]),
+    ("bad-enum", [(7, "severity", "Input should be 'critical', 'high', 'medium', 'low' or 'info', got 'urgent'")]),
     ("bad-weight", [(15, "signatures[0].weight", "Input should be a valid number, got str '2'")]),
-    ("bad-id", [(1, "id", "must be lower-case kebab-case (a-z, 0-9, single '-'), got 'Bad_ID'")]),
+    ("bad-id", [(1, "id", "id 'Bad_ID' must equal the file name 'bad-id'"), (1, "id", BAD_ID_MESSAGE)]),
     ("id-not-stem", [(1, "id", "id 'another-id' must equal the file name 'id-not-stem'")]),
     (
         "bad-version-range",
@@ -55,7 +63,7 @@ INVALID = [
                 "Input should be 'response_flag', 'response_code_details', 'connection_termination_details', "
                 "'transport_failure_reason', 'reset_reason', 'local_reply', 'http_status', 'curl_exit', "
                 "'grpc_status', 'upstream_cluster', 'log_scope', 'dial_error', 'mesh_port', 'pod_state', "
-                "'k8s_event_reason', 'webhook', 'analyzer_code', 'xds_type' or 'tls_error'",
+                "'k8s_event_reason', 'webhook', 'analyzer_code', 'xds_type' or 'tls_error', got 'response_flags'",
             )
         ],
     ),
@@ -74,7 +82,7 @@ INVALID = [
         "manifest-api-too-new",
         [
             (
-                27,
+                28,
                 "fix[0].manifest",
                 "DestinationRule uses networking.istio.io/v1, served from Istio 1.22, but "
                 "applies_to.istio admits 1.10; use an older API version or raise applies_to",
@@ -104,7 +112,7 @@ INVALID = [
         "many-problems",
         [
             (1, "symptoms", "required field is missing"),
-            (7, "severity", "Input should be 'critical', 'high', 'medium', 'low' or 'info'"),
+            (7, "severity", "Input should be 'critical', 'high', 'medium', 'low' or 'info', got 'urgent'"),
             (11, "symptom", "unknown field; did you mean 'symptoms'?"),
             (
                 18,
@@ -112,6 +120,38 @@ INVALID = [
                 "does not compile under RE2: invalid perl operator: (?<= (RE2 has no lookaround or backreferences)",
             ),
             (28, "fix[0].manifest", "manifest document 1 lacks kind"),
+        ],
+    ),
+    ("self-related", [(37, "related[0]", "a runbook cannot list itself")]),
+    ("duplicate-signature-name", [(19, "signatures[1].name", "duplicate name 'uh-flag' (first at signatures[0])")]),
+    ("duplicate-list-entry", [(8, "components", "duplicate entries: sidecar")]),
+    ("weight-out-of-range", [(15, "signatures[0].weight", "Input should be less than or equal to 10")]),
+    ("incident-without-impact", [(1, "impact", "required for an incident")]),
+    (
+        "envoyfilter-version",
+        [
+            (
+                28,
+                "fix[0].manifest",
+                "EnvoyFilter must use apiVersion networking.istio.io/v1alpha3, got networking.istio.io/v1beta1",
+            )
+        ],
+    ),
+    ("manifest-second-document", [(35, "fix[0].manifest", "manifest document 2 lacks kind")]),
+    (
+        "cross-field-all-at-once",
+        [
+            (1, "cause", "required for an incident"),
+            (1, "impact", "required for an incident"),
+            (7, "severity", "Input should be 'critical', 'high', 'medium', 'low' or 'info', got 'urgent'"),
+            (26, "fix[0].manifest", "manifest document 1 lacks kind"),
+            (32, "fix[1].manifest", UNKNOWN_NOPE),
+            (
+                33,
+                "fix[1].manifest",
+                "VirtualService uses networking.istio.io/v1, served from Istio 1.22, but applies_to.istio admits 1.10; "
+                "use an older API version or raise applies_to",
+            ),
         ],
     ),
 ]
@@ -138,7 +178,7 @@ def test_problem_renders_as_path_line_field_message(runbook_dir: Callable[..., P
     root = runbook_dir("invalid/bad-enum.yaml")
     (problem,) = load_runbooks(root).errors
     assert str(problem).endswith(
-        "area/bad-enum.yaml:7: severity: Input should be 'critical', 'high', 'medium', 'low' or 'info'"
+        "area/bad-enum.yaml:7: severity: Input should be 'critical', 'high', 'medium', 'low' or 'info', got 'urgent'"
     )
 
 
@@ -172,7 +212,7 @@ def test_duplicate_ids_across_files(runbook_dir: Callable[..., Path]) -> None:
         (
             b"\x00\x01\x02binary",
             1,
-            "YAML syntax error: unacceptable character #x0000",
+            "YAML syntax error: unacceptable character #x0000: control characters are not allowed",
         ),
         (
             b"a: 1\n---\nb: 2\n",
@@ -247,3 +287,71 @@ def test_missing_directory_is_a_usage_error(tmp_path: Path) -> None:
 
     with pytest.raises(UsageError, match="runbooks directory not found"):
         load_runbooks(tmp_path / "nope")
+
+
+def test_deep_nesting_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "deep.yaml").write_text("id: " + "[" * 5000 + "]" * 5000 + "\n")
+    (problem,) = load_runbooks(tmp_path).errors
+    assert (problem.field, problem.message) == ("yaml", "nested deeper than 64 levels")
+
+
+def test_special_files_are_refused_without_reading_them(tmp_path: Path) -> None:
+    os.symlink("/dev/zero", tmp_path / "zero.yaml")
+    os.mkfifo(tmp_path / "pipe.yaml")
+    problems = [(Path(p.path).name, p.field, p.message) for p in load_runbooks(tmp_path).errors]
+    assert problems == [("pipe.yaml", "file", "not a regular file"), ("zero.yaml", "file", "not a regular file")]
+
+
+def test_yml_files_and_empty_directories_are_reported(tmp_path: Path) -> None:
+    assert [p.message for p in load_runbooks(tmp_path).errors] == ["no runbook files (*.yaml) in this directory"]
+    (tmp_path / "x.yml").write_text("id: x\n")
+    assert [p.message for p in load_runbooks(tmp_path).errors] == ["runbooks use the .yaml extension; rename it"]
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "message"),
+    [
+        ("\ufeffa: 1\nb: 2\nc: \udcff\n", 3, None),
+        ("a: 1\nb: x\u2028y\nc: 3\n", 2, "contains U+2028, a Unicode line separator; remove it"),
+        ("a:\n\tb: 1\n", 2, None),
+        (
+            "a: 1\nb: 汉字\x07\n",
+            2,
+            "YAML syntax error: unacceptable character #x0007: control characters are not allowed",
+        ),
+    ],
+    ids=["bom-then-bad-byte", "line-separator", "tab", "control-after-cjk"],
+)
+def test_line_numbers_of_awkward_text(tmp_path: Path, content: str, line: int, message: str | None) -> None:
+    (tmp_path / "awkward.yaml").write_bytes(content.encode("utf-8", "surrogateescape"))
+    problem = load_runbooks(tmp_path).errors[0]
+    assert problem.line == line
+    if message is not None:
+        assert problem.message == message
+    if "\t" in content:
+        assert problem.message.endswith("(this line has a tab; YAML indents with spaces only)")
+
+
+def test_ids_of_invalid_files_still_count_for_related(runbook_dir: Callable[..., Path]) -> None:
+    root = runbook_dir("invalid/bad-enum.yaml", "valid/minimal-incident.yaml")
+    path = root / "area" / "minimal-incident.yaml"
+    path.write_text(path.read_text().replace("examples:\n", "related: [bad-enum]\nexamples:\n"))
+    assert [p.field for p in load_runbooks(root).errors] == ["severity"]
+
+
+@pytest.mark.parametrize(
+    ("manifest_yaml", "line"),
+    [
+        ("    manifest: |\n\n\n      apiVersion: v1\n", 30),
+        ('    manifest: "apiVersion: v1\\nmetadata: {}\\n"\n', 27),
+    ],
+    ids=["block-with-leading-blank-lines", "quoted-scalar"],
+)
+def test_manifest_problem_lines(runbook_dir: Callable[..., Path], manifest_yaml: str, line: int) -> None:
+    root = runbook_dir("valid/minimal-incident.yaml")
+    path = root / "area" / "minimal-incident.yaml"
+    text = path.read_text()
+    start, end = text.index("    manifest: |"), text.index("references:")
+    path.write_text(text[:start] + manifest_yaml + text[end:])
+    (problem,) = load_runbooks(root).errors
+    assert (problem.line, problem.message) == (line, "manifest document 1 lacks kind")

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+import yaml
 from pydantic import ValidationError
 
-from kb.istio_api import api_version_problems, lower_bound
+from kb.istio_api import lower_bound, resource_problems
 from kb.model import Condition, FixStep, Runbook, Signature, Step
 from kb.patterns import PatternError, compile_pattern
 from kb.vocabulary import SignalKind
+from tests.conftest import DATA
 
 
 @pytest.mark.parametrize(
@@ -51,9 +55,12 @@ def test_fix_step_manifest_may_hold_several_documents_and_placeholders() -> None
     assert FixStep(text="apply", manifest=manifest).manifest == manifest.strip()
 
 
-def test_fix_step_manifest_placeholders_are_checked() -> None:
-    with pytest.raises(ValidationError, match=r"unknown placeholder \$WHATEVER"):
-        FixStep(text="apply", manifest="apiVersion: v1\nkind: Namespace\nmetadata:\n  name: $WHATEVER\n")
+def test_runbook_model_enforces_cross_field_rules() -> None:
+    data = minimal_data()
+    data["fix"][0]["manifest"] = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: $WHATEVER\n"
+    del data["impact"]
+    with pytest.raises(ValidationError, match=r"impact: required for an incident"):
+        Runbook.model_validate(data)
 
 
 def test_shell_variables_in_lower_case_are_not_placeholders() -> None:
@@ -70,13 +77,13 @@ def test_lower_bound(text: str, bound: tuple[int, ...]) -> None:
 
 def test_api_version_rules() -> None:
     v1 = {"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication"}
-    assert api_version_problems([v1], (1, 22)) == []
-    assert api_version_problems([v1], (1, 21)) == [
+    assert resource_problems(v1, (1, 22)) == []
+    assert resource_problems(v1, (1, 21)) == [
         "PeerAuthentication uses security.istio.io/v1, served from Istio 1.22, but applies_to.istio admits 1.21; "
         "use an older API version or raise applies_to"
     ]
     filter_v1beta1 = {"apiVersion": "networking.istio.io/v1beta1", "kind": "EnvoyFilter"}
-    assert api_version_problems([filter_v1beta1], (1, 22)) == [
+    assert resource_problems(filter_v1beta1, (1, 22)) == [
         "EnvoyFilter must use apiVersion networking.istio.io/v1alpha3, got networking.istio.io/v1beta1"
     ]
 
@@ -87,19 +94,11 @@ def test_compile_pattern_is_quiet_and_typed() -> None:
     assert compile_pattern("(?i)no healthy upstream").search("NO HEALTHY UPSTREAM")
 
 
+def minimal_data() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load((DATA / "valid" / "minimal-incident.yaml").read_text(encoding="utf-8"))
+    return data
+
+
 def test_runbook_json_round_trip() -> None:
-    import yaml
-
-    from tests.conftest import DATA
-
-    data = yaml.safe_load((DATA / "valid" / "minimal-incident.yaml").read_text(encoding="utf-8"))
-    runbook = Runbook.model_validate(data)
+    runbook = Runbook.model_validate(minimal_data())
     assert Runbook.model_validate(runbook.model_dump(mode="json")) == runbook
-
-
-def test_folded_chinese_lines_are_joined_without_a_space() -> None:
-    from kb.model import _unfold_cjk
-
-    assert _unfold_cjk("没有健康的 上游，请求失败") == "没有健康的上游，请求失败"
-    assert _unfold_cjk("返回 503 和 UH 响应标志") == "返回 503 和 UH 响应标志"
-    assert _unfold_cjk("Envoy 的子集集群") == "Envoy 的子集集群"

@@ -1,0 +1,92 @@
+"""Cross-field checks of one runbook, over its raw data: every problem at once, each at its own path.
+
+Pydantic checks one field at a time; these rules need several fields (an incident's cause and impact,
+manifests against `applies_to`, names unique across signatures). They read the raw mapping, defensively,
+so `kb lint` reports them next to field errors instead of after the fields are fixed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kb.istio_api import lower_bound, resource_problems
+from kb.vocabulary import PLACEHOLDERS
+from kb.yamldoc import Path_, parse_manifest
+
+PLACEHOLDER = re.compile(r"\$([A-Z][A-Z0-9_]*)")
+VERSION_RANGE = r"^(>=|<=|>|<|==)[0-9]+\.[0-9]+(\.[0-9]+)?(, *(>=|<=|>|<|==)[0-9]+\.[0-9]+(\.[0-9]+)?)*$"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A problem at `path`; `offset` is the line inside that field's text (for manifests)."""
+
+    path: Path_
+    message: str
+    offset: int = 0
+
+
+def runbook_findings(data: Mapping[str, Any]) -> list[Finding]:
+    """Every cross-field problem of a runbook's raw data."""
+    return [*_incident_fields(data), *_self_related(data), *_unique_names(data), *_manifests(data)]
+
+
+def placeholder_problem(text: str) -> str | None:
+    """Why `text` uses a `$NAME` the matcher cannot fill, or None."""
+    unknown = sorted({name for name in PLACEHOLDER.findall(text) if name not in PLACEHOLDERS})
+    if not unknown:
+        return None
+    names = ", ".join(f"${name}" for name in unknown)
+    return f"unknown placeholder {names}; known: {', '.join(sorted(PLACEHOLDERS))}"
+
+
+def _items(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else []
+
+
+def _incident_fields(data: Mapping[str, Any]) -> Iterator[Finding]:
+    if data.get("kind") == "incident":
+        for name in ("cause", "impact"):
+            if data.get(name) is None:
+                yield Finding((name,), "required for an incident")
+
+
+def _self_related(data: Mapping[str, Any]) -> Iterator[Finding]:
+    for index, other in enumerate(_items(data.get("related"))):
+        if other == data.get("id"):
+            yield Finding(("related", index), "a runbook cannot list itself")
+
+
+def _unique_names(data: Mapping[str, Any]) -> Iterator[Finding]:
+    first: dict[str, str] = {}
+    for section in ("signatures", "excludes"):
+        for index, item in enumerate(_items(data.get(section))):
+            name = item.get("name") if isinstance(item, Mapping) else None
+            if not isinstance(name, str):
+                continue
+            if name in first:
+                yield Finding((section, index, "name"), f"duplicate name {name!r} (first at {first[name]})")
+            else:
+                first[name] = f"{section}[{index}]"
+
+
+def _manifests(data: Mapping[str, Any]) -> Iterator[Finding]:
+    applies = data.get("applies_to")
+    istio = applies.get("istio") if isinstance(applies, Mapping) else None
+    oldest = lower_bound(istio) if isinstance(istio, str) and re.fullmatch(VERSION_RANGE, istio) else None
+    for index, step in enumerate(_items(data.get("fix"))):
+        manifest = step.get("manifest") if isinstance(step, Mapping) else None
+        if not isinstance(manifest, str) or not manifest.strip():
+            continue
+        path = ("fix", index, "manifest")
+        documents, problems = parse_manifest(manifest)
+        yield from (Finding(path, message, line) for line, message in problems)
+        for doc in documents:
+            if isinstance(doc.resource, Mapping) and oldest is not None:
+                yield from (Finding(path, message, doc.line) for message in resource_problems(doc.resource, oldest))
+        problem = placeholder_problem(manifest)
+        if problem:
+            yield Finding(path, problem)
