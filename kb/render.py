@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import textwrap
+import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 
+from kb.markdown import blocks
 from kb.model import FixStep, Runbook, Step
 from kb.yamldoc import manifest_resources
 
@@ -15,8 +17,8 @@ def runbook_page(runbook: Runbook, width: int = 100) -> str:
     """A readable page: what it is, what you see, why, how to confirm, how to fix."""
     applies = f"Istio {runbook.applies_to.istio} ({', '.join(runbook.applies_to.data_plane)})"
     head = [
-        f"{runbook.title}",
-        *([runbook.title_zh] if runbook.title_zh else []),
+        *_wrap(runbook.title, width, "", ""),
+        *(_wrap(runbook.title_zh, width, "", "") if runbook.title_zh else []),
         f"{runbook.id} | {runbook.kind} | severity {runbook.severity} | {applies}",
         f"components: {', '.join(runbook.components)}"
         + (f" | tags: {', '.join(runbook.tags)}" if runbook.tags else ""),
@@ -47,69 +49,65 @@ def runbook_table(runbooks: Sequence[Runbook]) -> str:
     return "\n".join([header, *rows]) + "\n"
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    return textwrap.wrap(text, width, initial_indent=INDENT, subsequent_indent=INDENT)
-
-
-def _bullets(items: Iterable[str], width: int) -> list[str]:
+def _wrap(text: str, width: int, first: str = INDENT, rest: str = INDENT) -> list[str]:
+    """Greedy wrap by display width: words stay whole, Chinese characters may break anywhere."""
     lines: list[str] = []
-    for item in items:
-        lines += textwrap.wrap(item, width, initial_indent=f"{INDENT}- ", subsequent_indent=f"{INDENT}  ")
+    line, used, empty, space = first, _width(first), True, False
+    for unit in _UNITS.findall(text):
+        if unit.isspace():
+            space = not empty
+            continue
+        size = _width(unit)
+        if not empty and used + space + size > width:
+            lines.append(line)
+            line, used, empty, space = rest, _width(rest), True, False
+        line, used = line + " " * space + unit, used + space + size
+        empty, space = False, False
+    if not empty:
+        lines.append(line)
     return lines
 
 
+# A unit is a run of spaces, one wide (CJK) character, or a run of other characters (a word).
+_UNITS = re.compile(
+    r"\s+|[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]|[^\s\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]+"
+)
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _bullets(items: Iterable[str], width: int) -> list[str]:
+    return [line for item in items for line in _wrap(item, width, f"{INDENT}- ", f"{INDENT}  ")]
+
+
 def _markdown(text: str, width: int) -> list[str]:
-    """Re-flow markdown paragraphs and list items to `width`; keep code fences and tables as written."""
+    """Markdown as terminal text: paragraphs and list items re-flowed to `width`, code kept as written."""
     lines: list[str] = []
-    for block in _markdown_blocks(text):
-        if block[0].lstrip().startswith(("```", "|", "    ")):
-            lines += [f"{INDENT}{line}".rstrip() for line in block]
-        elif block[0].lstrip().startswith(("- ", "* ")):
-            lines += _bullets(_list_items(block), width)
+    for block in blocks(text):
+        if not block.marker and lines and lines[-1]:
+            lines.append("")  # a paragraph or code block after a list
+        if block.code:
+            lines += [f"{INDENT}    {line}".rstrip() for line in block.text.splitlines()]
         else:
-            lines += _wrap(" ".join(line.strip() for line in block), width)
-        lines.append("")
-    return lines[:-1]
-
-
-def _markdown_blocks(text: str) -> list[list[str]]:
-    blocks: list[list[str]] = [[]]
-    in_fence = False
-    for line in text.splitlines():
-        if line.lstrip().startswith("```"):
-            if not in_fence and blocks[-1]:
-                blocks.append([])
-            in_fence = not in_fence
-            blocks[-1].append(line)
-            if not in_fence:
-                blocks.append([])
-        elif not line.strip() and not in_fence:
-            blocks.append([])
-        else:
-            blocks[-1].append(line)
-    return [block for block in blocks if block]
-
-
-def _list_items(block: list[str]) -> list[str]:
-    items: list[str] = []
-    for line in block:
-        stripped = line.strip()
-        if stripped.startswith(("- ", "* ")) or not items:
-            items.append(stripped[2:] if stripped.startswith(("- ", "* ")) else stripped)
-        else:
-            items[-1] += " " + stripped
-    return items
+            lines += _wrap(block.text, width, INDENT + block.marker, INDENT + " " * len(block.marker))
+        if not block.marker:
+            lines.append("")
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
 
 
 def _steps(steps: Sequence[Step], width: int) -> list[str]:
     lines: list[str] = []
     for number, step in enumerate(steps, start=1):
         prefix = f"{INDENT}{number}. "
-        lines += textwrap.wrap(step.text, width, initial_indent=prefix, subsequent_indent=" " * len(prefix))
         pad = " " * len(prefix)
+        lines += _wrap(step.text, width, prefix, pad)
         lines += [f"{pad}$ {command}" for command in step.commands]
         if step.expect:
-            lines += textwrap.wrap(f"look for: {step.expect}", width, initial_indent=pad, subsequent_indent=pad + "  ")
+            lines += _wrap(f"look for: {step.expect}", width, pad, pad + "  ")
         if isinstance(step, FixStep) and step.manifest:
             lines.append(f"{pad}--- {_how_to_apply(step.manifest)} ---")
             lines += [f"{pad}{line}".rstrip() for line in step.manifest.splitlines()]

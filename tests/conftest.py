@@ -18,8 +18,8 @@ def run_kb(
     *args: str, stdin: bytes | None = None, cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run `python -m kb` as a subprocess, the way a user or a script would."""
-    full_env = {**os.environ, **(env or {})}
-    full_env.pop("KB_RUNBOOKS", None) if env is None or "KB_RUNBOOKS" not in env else None
+    full_env = {key: value for key, value in os.environ.items() if key != "KB_RUNBOOKS"}
+    full_env.update(env or {})
     completed = subprocess.run(
         [sys.executable, "-m", "kb", *args],
         input=stdin,
