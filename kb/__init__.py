@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("mesh-kb")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
 
 from kb.catalog import Catalog, Entry
-from kb.errors import ContentError, KBError, UnknownRunbookError, UsageError
+from kb.errors import KBError, UnknownRunbookError, UsageError
 from kb.loader import Level, LoadResult, Problem, load_runbooks
 from kb.model import Condition, Example, Exclusion, FixStep, Reference, Runbook, Signature, Step
 from kb.schema import runbook_schema
@@ -18,7 +23,6 @@ __all__ = [
     "Catalog",
     "Component",
     "Condition",
-    "ContentError",
     "DataPlane",
     "Entry",
     "Example",

@@ -48,11 +48,9 @@ class Catalog:
         self.get(runbook_id)
         return self._entries[runbook_id].path
 
-    def closest(self, runbook_id: str, limit: int = 3, sharing_words: bool = True) -> list[str]:
-        """Existing ids that look like `runbook_id`: close spellings first, then (optionally) ids sharing a word."""
-        close = difflib.get_close_matches(runbook_id, self.ids, n=limit, cutoff=0.75 if not sharing_words else 0.5)
-        if not sharing_words:
-            return close
+    def closest(self, runbook_id: str, limit: int = 3) -> list[str]:
+        """Existing ids that look like `runbook_id`: close spellings first, then ids sharing a word."""
+        close = difflib.get_close_matches(runbook_id, self.ids, n=limit, cutoff=0.5)
         words = set(runbook_id.lower().split("-"))
         sharing = [i for i in self.ids if i not in close and words & set(i.split("-"))]
         return (close + sharing)[:limit]

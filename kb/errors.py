@@ -31,13 +31,3 @@ class UnknownRunbookError(KBError):
         super().__init__(f"unknown runbook id {runbook_id!r}{hint}")
         self.runbook_id = runbook_id
         self.suggestions = tuple(suggestions)
-
-
-class ContentError(KBError):
-    """The runbook library itself is broken; `problems` lists every `path:line: field: message`."""
-
-    status = 500
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        super().__init__(f"{len(problems)} problem(s) in the runbooks:\n" + "\n".join(problems))
-        self.problems = tuple(problems)

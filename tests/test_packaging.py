@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -75,3 +76,10 @@ def test_installed_wheel_finds_its_bundled_runbooks(wheel: Path, tmp_path: Path)
     assert result.stdout.splitlines()[0] == str(target / "kb" / "__init__.py")
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{len(list(RUNBOOKS.rglob('*.yaml')))} of" in result.stderr
+
+
+def test_every_runbook_area_is_listed_as_a_package() -> None:
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = {name.removeprefix("kb.runbooks.") for name in config["tool"]["setuptools"]["packages"]}
+    areas = {path.name for path in RUNBOOKS.iterdir() if path.is_dir()}
+    assert areas <= listed

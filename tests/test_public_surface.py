@@ -11,7 +11,6 @@ PUBLIC = [
     "Catalog",
     "Component",
     "Condition",
-    "ContentError",
     "DataPlane",
     "Entry",
     "Example",

@@ -30,7 +30,7 @@ SEED_HEADINGS = {
     4: "Whole cluster CrashLoopBackOff after a datacenter network cutover (postmortem)",
     5: "Common Istio problems, part three (a practitioner's list)",
 }
-AREAS = {"control-plane", "sidecar", "traffic", "gateway", "security", "procedures"}
+AREAS = {"control-plane", "sidecar", "traffic", "gateway", "procedures"}
 
 RESULT = load_runbooks(RUNBOOKS)
 CATALOG = RESULT.catalog
