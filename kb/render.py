@@ -25,7 +25,7 @@ def runbook_page(runbook: Runbook, width: int = 100) -> str:
     ]
     sections: list[tuple[str, list[str]]] = [
         ("SUMMARY", _wrap(runbook.summary, width) + (_wrap(runbook.summary_zh, width) if runbook.summary_zh else [])),
-        ("SYMPTOMS", _bullets(runbook.symptoms, width)),
+        ("SYMPTOMS", _bullets(runbook.symptoms + runbook.symptoms_zh, width)),
         ("CAUSE", _markdown(runbook.cause, width) if runbook.cause else []),
         ("IMPACT", _wrap(runbook.impact, width) if runbook.impact else []),
         ("DIAGNOSIS", _steps(runbook.diagnosis, width)),

@@ -103,6 +103,7 @@ def test_show_prints_a_readable_page() -> None:
     assert "$ istioctl analyze -n $SERVICE_NAMESPACE" in page
     assert "kind: DestinationRule" in page
     assert "https://istio.io/latest/docs/reference/config/analysis/ist0173/" in page
+    assert "  - 通过入口网关或其他 Sidecar 访问服务返回 503" in page
 
 
 def test_show_json_is_the_whole_runbook() -> None:
