@@ -68,10 +68,10 @@ def _wrap(text: str, width: int, first: str = INDENT, rest: str = INDENT) -> lis
     return lines
 
 
-# A unit is a run of spaces, one wide (CJK) character, or a run of other characters (a word).
-_UNITS = re.compile(
-    r"\s+|[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]|[^\s\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]+"
-)
+# Characters a terminal draws two columns wide (CJK, Hangul, full-width forms); a line may break between any two.
+_WIDE = "\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6"
+# A unit is a run of spaces, one wide character, or a run of other characters (a word).
+_UNITS = re.compile(rf"\s+|[{_WIDE}]|[^\s{_WIDE}]+")
 
 
 def _width(text: str) -> int:
