@@ -10,12 +10,30 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0+unknown"
 
 from kb.catalog import Catalog, Entry
+from kb.entities import Entity
 from kb.errors import KBError, UnknownRunbookError, UsageError
+from kb.library import Library, default_library, open_library
 from kb.loader import Level, LoadResult, Problem, load_runbooks
+from kb.matcher import DEFAULT_LIMIT, MatchReport, Result
+from kb.matcher import match as _match
 from kb.model import Condition, Example, Exclusion, FixStep, Reference, Runbook, Signature, Step
+from kb.rank import Confidence, Evidence
 from kb.schema import runbook_schema
 from kb.settings import Settings, bundled_runbooks_dir
+from kb.signals import Paste, Signal
+from kb.signals import extract as _extract
 from kb.vocabulary import PLACEHOLDERS, SIGNAL_KINDS, Component, DataPlane, RunbookKind, Severity, SignalKind
+
+
+def match(text: str, library: Library | None = None, limit: int = DEFAULT_LIMIT) -> MatchReport:
+    """Rank runbooks for a paste or a typed symptom (default library: the bundled runbooks)."""
+    return _match(text, library or default_library(), limit)
+
+
+def extract_signals(text: str) -> list[Signal]:
+    """The structured signals kb finds in a text: response flags, statuses, reset reasons, ports..."""
+    return _extract(Paste.of(text))
+
 
 __all__ = [
     "PLACEHOLDERS",
@@ -23,20 +41,27 @@ __all__ = [
     "Catalog",
     "Component",
     "Condition",
+    "Confidence",
     "DataPlane",
+    "Entity",
     "Entry",
+    "Evidence",
     "Example",
     "Exclusion",
     "FixStep",
     "KBError",
     "Level",
+    "Library",
     "LoadResult",
+    "MatchReport",
     "Problem",
     "Reference",
+    "Result",
     "Runbook",
     "RunbookKind",
     "Settings",
     "Severity",
+    "Signal",
     "SignalKind",
     "Signature",
     "Step",
@@ -44,6 +69,10 @@ __all__ = [
     "UsageError",
     "__version__",
     "bundled_runbooks_dir",
+    "default_library",
+    "extract_signals",
     "load_runbooks",
+    "match",
+    "open_library",
     "runbook_schema",
 ]

@@ -1,4 +1,4 @@
-"""The `kb` command: a thin edge over the library. Exit codes: 0 ok, 2 usage or content error."""
+"""The `kb` command: a thin edge over the library. Exit codes: 0 ok, 1 no confident match, 2 usage or content error."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -16,13 +17,20 @@ from typing import Any
 from kb import __version__
 from kb.catalog import Catalog
 from kb.errors import KBError, UsageError
+from kb.evaluate import evaluate, parse_cases
+from kb.library import Library, open_library
 from kb.loader import LoadResult, load_runbooks
-from kb.render import runbook_page, runbook_table
+from kb.matcher import match
+from kb.reference import reference_table
+from kb.render import match_page, runbook_page, runbook_table
 from kb.schema import SCHEMA_FILE_NAME, schema_text
 from kb.settings import Settings
 from kb.vocabulary import PLACEHOLDERS, SIGNAL_KINDS, Component, RunbookKind
+from kb.yamldoc import YamlProblem, parse_document
 
-EXIT_OK, EXIT_USAGE = 0, 2
+EXIT_OK, EXIT_NO_MATCH, EXIT_USAGE = 0, 1, 2
+# Pastes beyond this are refused rather than read into memory; a day of one proxy's logs is far less.
+MAX_INPUT = 64 * 1024 * 1024
 
 DESCRIPTION = """\
 kb: runbooks for Istio / Envoy service-mesh incidents.
@@ -34,6 +42,10 @@ validated by `kb lint`.
 
 EPILOG = """\
 examples:
+  kubectl logs $POD -c istio-proxy | kb match      which runbook explains these proxy logs
+  kb match error.txt --json            the same for a file, as JSON for scripts
+  kb search "sidecar 启动顺序"             find runbooks by words, English or Chinese
+  kb eval cases.yaml                   measure the matcher on labelled pastes
   kb list --component gateway          runbooks about gateways
   kb show subset-no-healthy-upstream   read one runbook in the terminal
   kb show route-not-found --json       the same as JSON, for scripts
@@ -42,6 +54,9 @@ examples:
 
 environment:
   KB_RUNBOOKS   directory of runbooks to use instead of the bundled ones (or --runbooks DIR)
+  KB_CACHE_DIR  where the search index is cached (default ~/.cache/kb; `off` keeps it in memory)
+
+exit codes: 0 ok, 1 no confident match (kb match) or no result (kb search), 2 usage or content error
 """
 
 
@@ -138,6 +153,47 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--check", action="store_true", help="exit 2 if the committed schema is stale")
     schema.set_defaults(handler=cmd_schema)
 
+    match = commands.add_parser(
+        "match",
+        parents=[common],
+        help="find the runbook that explains a paste (logs, curl -v, events)",
+        description="Read a paste from FILE or stdin and rank the runbooks that explain it. Exit 1 when "
+        "nothing matches with at least medium confidence.",
+    )
+    match.add_argument("file", nargs="?", default="-", metavar="FILE", help="file to read; - or nothing for stdin")
+    match.add_argument("--json", action="store_true", help="print results, evidence and signals as JSON")
+    match.add_argument("--limit", type=_positive, default=5, metavar="N", help="results to show (default 5)")
+    match.set_defaults(handler=cmd_match)
+
+    search = commands.add_parser("search", parents=[common], help="search runbooks by words (English or Chinese)")
+    search.add_argument("query", nargs="+", help="words, e.g. sidecar startup order, or 子集 503")
+    search.add_argument("--json", action="store_true", help="print a JSON array")
+    search.add_argument("--limit", type=_positive, default=10, metavar="N", help="results to show (default 10)")
+    search.set_defaults(handler=cmd_search)
+
+    evaluate = commands.add_parser(
+        "eval",
+        parents=[common],
+        help="measure the matcher on labelled cases, next to a plain BM25 baseline",
+        description="Run every case of CASES (a YAML list of {id, text, expect: [runbook ids]}; "
+        "expect: [] for a non-mesh paste) and print top-1, top-3, MRR, the negative pass rate, latency "
+        "and the failures, for kb and for plain BM25 over each runbook's full text.",
+    )
+    evaluate.add_argument("cases", metavar="CASES.yaml", help="evaluation file")
+    evaluate.add_argument("--json", action="store_true", help="print the whole report as one JSON object")
+    evaluate.set_defaults(handler=cmd_eval)
+
+    reference = commands.add_parser(
+        "reference", parents=[common], help="what Envoy response flags, details and Istio ports mean, with runbooks"
+    )
+    reference.add_argument("section", nargs="?", choices=["flags", "details", "ports"], help="only this section")
+    reference.add_argument("--json", action="store_true", help="print a JSON array")
+    reference.set_defaults(handler=cmd_reference)
+
+    index = commands.add_parser("index", parents=[common], help="build the search index now and say where it is")
+    index.add_argument("--json", action="store_true", help="print the index facts as JSON")
+    index.set_defaults(handler=cmd_index)
+
     signals = commands.add_parser("signals", help="list the signal kinds and placeholders runbooks may use")
     signals.add_argument("--json", action="store_true", help="print them as JSON")
     signals.set_defaults(handler=cmd_signals)
@@ -173,8 +229,7 @@ def cmd_show(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
     runbook = catalog.get(args.id)
     if args.json:
         return Outcome(EXIT_OK, _json(runbook.model_dump(mode="json")), warning)
-    width = max(min(shutil.get_terminal_size((100, 24)).columns, 110) - 2, 40)
-    return Outcome(EXIT_OK, runbook_page(runbook, width=width), warning)
+    return Outcome(EXIT_OK, runbook_page(runbook, width=_width()), warning)
 
 
 def cmd_lint(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
@@ -232,6 +287,160 @@ def cmd_signals(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
     lines += ["", "placeholders (use as $NAME in commands and manifests):"]
     lines += [f"  ${name:<20} {text}" for name, text in PLACEHOLDERS.items()]
     return Outcome(EXIT_OK, "\n".join(lines) + "\n")
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {value!r}")
+    return number
+
+
+def _library(runbooks_dir: Path) -> tuple[Library, str]:
+    """The library to match against, and a warning when broken runbook files were left out."""
+    started = time.perf_counter()
+    library = open_library(runbooks_dir, Settings.from_env(os.environ).cache_dir)
+    errors = [p for p in library.problems if p.level == "error"]
+    if not len(library.catalog):
+        raise UsageError(f"no valid runbooks in {runbooks_dir}; run `kb lint`")
+    notes = f"kb: warning: {len(errors)} problem(s) in the runbooks; run `kb lint`\n" if errors else ""
+    if library.built and time.perf_counter() - started > 1:
+        notes += f"kb: indexed {len(library.catalog)} runbooks in {time.perf_counter() - started:.1f} s\n"
+    return library, notes
+
+
+def _read_paste(name: str) -> str:
+    """The paste as text: stdin or a file, size-checked, decoded leniently, refused when binary or empty."""
+    if name == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UsageError("paste text on stdin or name a FILE, e.g. `kubectl logs $POD -c istio-proxy | kb match`")
+        data = sys.stdin.buffer.read(MAX_INPUT + 1)
+    else:
+        with open(name, "rb") as handle:
+            data = handle.read(MAX_INPUT + 1)
+    return paste_text(data)
+
+
+def paste_text(data: bytes) -> str:
+    """Bytes as text for matching; raises UsageError for input that is too big, binary or empty."""
+    if len(data) > MAX_INPUT:
+        raise UsageError(f"input is larger than {MAX_INPUT // 2**20} MiB; pass the part around the failure")
+    sample = data[:65536]
+    if sample.count(0) > len(sample) // 100:
+        raise UsageError("input looks binary (NUL bytes); kb matches text: logs, curl output, events")
+    text = data.decode("utf-8", errors="replace")
+    if not text.strip():
+        raise UsageError("input is empty; paste a log, curl -v output, events or a symptom")
+    return text
+
+
+def cmd_match(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
+    text = _read_paste(args.file)
+    library, notes = _library(runbooks_dir)
+    report = match(text, library, limit=args.limit)
+    code = EXIT_OK if report.confident else EXIT_NO_MATCH
+    if args.json:
+        return Outcome(code, _json(report.to_json()), notes)
+    return Outcome(code, match_page(report, width=_width()), notes)
+
+
+def cmd_search(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
+    query = " ".join(args.query)
+    if not query.strip():
+        raise UsageError("the query is empty")
+    library, notes = _library(runbooks_dir)
+    results = match(query, library, limit=args.limit).results
+    code = EXIT_OK if results else EXIT_NO_MATCH
+    if args.json:
+        rows = [{"id": r.runbook.id, "title": r.runbook.title, "title_zh": r.runbook.title_zh,
+                 "score": round(r.score, 3), "confidence": r.confidence.value} for r in results]  # fmt: skip
+        return Outcome(code, _json(rows), notes)
+    if not results:
+        return Outcome(code, f"no runbook matches {query!r}\n", notes)
+    id_width = max(len(r.runbook.id) for r in results)
+    lines = [f"{r.runbook.id:<{id_width}}  {r.score:5.1f}  {r.runbook.title}" for r in results]
+    return Outcome(code, "\n".join(lines) + "\n", notes)
+
+
+def cmd_eval(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
+    with open(args.cases, "rb") as handle:
+        raw = handle.read(MAX_INPUT + 1)
+    try:
+        data = parse_document(raw.decode("utf-8")).data
+    except (UnicodeDecodeError, YamlProblem) as exc:
+        raise UsageError(f"{args.cases}: not a readable YAML file: {exc}") from None
+    cases = parse_cases(data)
+    library, notes = _library(runbooks_dir)
+    report = evaluate(cases, library)
+    if args.json:
+        return Outcome(EXIT_OK, _json(report), notes)
+    return Outcome(EXIT_OK, eval_page(report), notes)
+
+
+def eval_page(report: dict[str, Any]) -> str:
+    """The metrics side by side with the baseline, then each failure."""
+
+    def cell(value: float | None) -> str:
+        return "   n/a" if value is None else f"{value:6.3f}"
+
+    counts = report["counts"]
+    lines = [f"{counts['cases']} cases: {counts['positives']} positive, {counts['negatives']} negative", "",
+             f"{'metric':<16}{'kb':>8}{'BM25':>8}"]  # fmt: skip
+    for key in ("top1", "top3", "mrr", "negatives_pass"):
+        lines.append(f"{key:<16}{cell(report[key]):>8}{cell(report['baseline'][key]):>8}")
+    ours, theirs = report["latency_ms"], report["baseline_latency_ms"]
+    lines.append(f"{'latency p50 ms':<16}{ours['p50']:>8.1f}{theirs['p50']:>8.1f}")
+    lines.append(f"{'latency p95 ms':<16}{ours['p95']:>8.1f}{theirs['p95']:>8.1f}")
+    by_id = {case["id"]: case for case in report["cases"]}
+    lines += ["", f"failures: {len(report['failures'])}"]
+    for case_id in report["failures"]:
+        case = by_id[case_id]
+        got = ", ".join(f"{i} ({c})" for i, c in zip(case["got"][:3], case["confidence"][:3], strict=False))
+        lines.append(
+            f"  {case_id}: expected {', '.join(case['expect']) or 'no high-confidence answer'}; got {got or 'nothing'}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def cmd_reference(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
+    catalog, warning = _load(runbooks_dir)
+    rows = reference_table(catalog, args.section)
+    if args.json:
+        return Outcome(EXIT_OK, _json(rows), warning)
+    lines: list[str] = []
+    for section in dict.fromkeys(row["section"] for row in rows):
+        key = {"flags": "flag", "details": "detail", "ports": "port"}[section]
+        lines += ["", section.upper()] if lines else [section.upper()]
+        for row in (r for r in rows if r["section"] == section):
+            extra = f" ({row['name']}, {row['status'] or 'no status'})" if section == "flags" else ""
+            extra = f" ({row['component']})" if section == "ports" else extra
+            lines.append(f"  {row[key]}{extra}: {row['meaning']}")
+            if row["runbooks"]:
+                lines.append(f"      runbooks: {', '.join(row['runbooks'])}")
+    return Outcome(EXIT_OK, "\n".join(lines) + "\n", warning)
+
+
+def cmd_index(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
+    started = time.perf_counter()
+    library, notes = _library(runbooks_dir)
+    facts = {
+        "runbooks": len(library.catalog),
+        "index_dir": str(library.index_dir) if library.index_dir else None,
+        "built": library.built,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    if args.json:
+        return Outcome(EXIT_OK, _json(facts), notes)
+    where = facts["index_dir"] or "memory only (KB_CACHE_DIR=off or the cache is not writable)"
+    state = "built" if library.built else "up to date"
+    return Outcome(EXIT_OK, f"index {state}: {facts['runbooks']} runbooks in {where} ({facts['seconds']} s)\n", notes)
+
+
+def _width() -> int:
+    return max(min(shutil.get_terminal_size((100, 24)).columns, 110) - 2, 40)
 
 
 def _json(value: Any) -> str:

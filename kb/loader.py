@@ -10,11 +10,12 @@ import codecs
 import difflib
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -87,12 +88,12 @@ def load_runbooks(root: Path) -> LoadResult:
         raise UsageError(f"runbooks directory not found: {root}")
     files, problems = _discover(root)
     parsed: list[_Parsed] = []
-    for file in files:
-        item, file_problems = _load_file(file)
+    for item, file_problems in in_parallel(_load_file, files):
         problems.extend(file_problems)
         if item is not None:
             parsed.append(item)
     problems.extend(_duplicate_ids(parsed))
+    problems.extend(_retired_ids(parsed, retired_ids(root)))
     declared = {item.data["id"] for item in parsed if isinstance(item.data.get("id"), str)}
     problems.extend(p for item in parsed for p in _unknown_related(item, declared))
     entries = _first_valid(parsed)
@@ -101,12 +102,32 @@ def load_runbooks(root: Path) -> LoadResult:
     return LoadResult(catalog=catalog, problems=tuple(sorted(problems)), files=len(files))
 
 
+# Below this many items the work is done in this process: starting workers costs more than it saves.
+PARALLEL_FROM = 1000
+_T = TypeVar("_T")
+_R = TypeVar("_R")
+
+
+def in_parallel(function: Callable[[_T], _R], items: Sequence[_T]) -> list[_R]:
+    """`[function(item) for item in items]`, spread over the machine's cores for large inputs."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(items) < PARALLEL_FROM or workers < 2:
+        return [function(item) for item in items]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(function, items, chunksize=max(len(items) // (workers * 8), 16)))
+
+
 def display_path(path: Path) -> str:
     """`path` relative to the working directory when it is below it."""
     try:
         return os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path)
     except (OSError, ValueError):
         return str(path)
+
+
+def runbook_files(root: Path) -> list[Path]:
+    """The runbook files under `root`, sorted, as `load_runbooks` would read them."""
+    return _discover(root)[0]
 
 
 def _discover(root: Path) -> tuple[list[Path], list[Problem]]:
@@ -225,6 +246,26 @@ def _duplicate_ids(parsed: list[_Parsed]) -> Iterator[Problem]:
             yield Problem(display_path(item.path), item.doc.line_of(("id",)), "id", message)
         else:
             first[runbook_id] = item.path
+
+
+RETIRED_FILE = "retired-ids.txt"
+
+
+def retired_ids(root: Path) -> set[str]:
+    """Ids listed in `<root>/retired-ids.txt` (first word of each line; `#` starts a comment)."""
+    try:
+        text = (root / RETIRED_FILE).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return set()
+    return {line.split()[0] for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")}
+
+
+def _retired_ids(parsed: list[_Parsed], retired: set[str]) -> Iterator[Problem]:
+    for item in parsed:
+        runbook_id = item.data.get("id")
+        if isinstance(runbook_id, str) and runbook_id in retired:
+            message = f"id {runbook_id!r} is retired ({RETIRED_FILE}); ids are never reused, choose a new one"
+            yield Problem(display_path(item.path), item.doc.line_of(("id",)), "id", message)
 
 
 def _first_valid(parsed: list[_Parsed]) -> list[_Parsed]:

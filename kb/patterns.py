@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import re2
@@ -25,3 +26,29 @@ def compile_pattern(pattern: str) -> Any:
             reason = reason.decode("utf-8", "replace")
         hint = " (RE2 has no lookaround or backreferences)" if "perl operator" in reason or "escape" in reason else ""
         raise PatternError(f"does not compile under RE2: {reason}{hint}") from None
+
+
+class PatternSet:
+    """Many patterns searched in one pass over the text (an RE2 set), then located one by one."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self._compiled = [compile_pattern(pattern) for pattern in patterns]
+        self._set: Any = None
+        if patterns:
+            self._set = re2.Set.SearchSet(_OPTIONS)
+            for pattern in patterns:
+                self._set.Add(pattern)
+            self._set.Compile()
+
+    def __len__(self) -> int:
+        return len(self._compiled)
+
+    def matching(self, text: str) -> set[int]:
+        """Indexes of the patterns found anywhere in `text`."""
+        # The set answers None rather than an empty list when nothing matches.
+        return set(self._set.Match(text) or ()) if self._set is not None else set()
+
+    def first_offset(self, index: int, text: str) -> int:
+        """Where pattern `index` first matches in `text` (it must match)."""
+        found = self._compiled[index].search(text)
+        return int(found.start()) if found is not None else 0

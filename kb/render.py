@@ -1,14 +1,18 @@
-"""Plain-text pages for the terminal: `kb show` and `kb list`. Pure functions from runbooks to text."""
+"""Plain-text pages for the terminal: `kb show`, `kb list`, `kb match`. Pure functions from data to text."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from kb.markdown import blocks
 from kb.model import FixStep, Runbook, Step
 from kb.yamldoc import manifest_resources
+
+if TYPE_CHECKING:
+    from kb.matcher import MatchReport, Result
 
 INDENT = "  "
 
@@ -47,6 +51,49 @@ def runbook_table(runbooks: Sequence[Runbook]) -> str:
     rows = [f"{r.id:<{id_width}}  {r.kind:<9}  {r.severity:<8}  {r.title}" for r in runbooks]
     header = f"{'ID':<{id_width}}  {'KIND':<9}  {'SEVERITY':<8}  TITLE"
     return "\n".join([header, *rows]) + "\n"
+
+
+def match_page(report: MatchReport, width: int = 100) -> str:
+    """The best runbook with why it matched and its first commands, then the other candidates."""
+    if not report.results:
+        return "no runbook matches this text.\n" + _signals_line(report, width)
+    best, others = report.results[0], report.results[1:]
+    values = report.values
+    head = "best match" if report.confident else "no confident match; the closest runbook"
+    lines = [f"{head}: {best.runbook.id}  ({best.confidence} confidence, score {best.score:.1f})"]
+    lines += _wrap(best.runbook.title, width)
+    lines += ["", "why it matched:", *_why(best, width)]
+    commands = best.commands(values)
+    for name, listed in commands.items():
+        if listed:
+            lines += ["", f"{name} (first step):", *[f"{INDENT}$ {command}" for command in listed]]
+    lines += ["", f"read it all: kb show {best.runbook.id}"]
+    if others:
+        lines += ["", "other candidates:"]
+        lines += [f"{INDENT}{r.runbook.id:<40} {r.confidence:<6} {r.score:5.1f}  {r.runbook.title}" for r in others]
+    return "\n".join(lines) + "\n" + _signals_line(report, width)
+
+
+def _why(result: Result, width: int) -> list[str]:
+    lines = []
+    for item in result.evidence:
+        where = f" (line {', '.join(map(str, item.lines[:5]))})" if item.lines else ""
+        lines += _wrap(
+            f"+{item.weight:g} {item.signature}: {'; '.join(item.matched)}{where}", width, INDENT, INDENT * 3
+        )
+        if item.note:
+            lines += _wrap(item.note, width, INDENT * 3, INDENT * 3)
+    if result.terms:
+        lines += _wrap(f"+ text similarity: {', '.join(result.terms)}", width, INDENT, INDENT * 3)
+    return lines or [f"{INDENT}(no evidence)"]
+
+
+def _signals_line(report: MatchReport, width: int) -> str:
+    if not report.signals:
+        return "\nsignals: none found (kb knows Envoy, Istio, curl, gRPC and kubectl output)\n"
+    shown = [f"{s.kind}={s.value}@{s.line}" for s in report.signals[:20]]
+    more = f" (+{len(report.signals) - 20} more)" if len(report.signals) > 20 else ""
+    return "\n" + "\n".join(_wrap("signals: " + ", ".join(shown) + more, width, "", INDENT)) + "\n"
 
 
 def _wrap(text: str, width: int, first: str = INDENT, rest: str = INDENT) -> list[str]:

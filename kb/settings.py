@@ -17,12 +17,29 @@ def bundled_runbooks_dir() -> Path:
     return PACKAGE_DIR.parent / "runbooks"
 
 
+def default_cache_dir(environ: Mapping[str, str]) -> Path | None:
+    """`$XDG_CACHE_HOME/kb`, else `~/.cache/kb`; None when there is no home to put it in."""
+    base = environ.get("XDG_CACHE_HOME", "").strip()
+    if base:
+        return Path(base) / "kb"
+    home = environ.get("HOME", "").strip()
+    return Path(home) / ".cache" / "kb" if home else None
+
+
 @dataclass(frozen=True)
 class Settings:
     runbooks_dir: Path
+    cache_dir: Path | None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
-        """Settings from `KB_RUNBOOKS`; zero config uses the bundled runbooks."""
+        """Settings from `KB_RUNBOOKS` and `KB_CACHE_DIR`; zero config uses the bundled runbooks.
+
+        `KB_CACHE_DIR=off` keeps the index in memory only (nothing written to disk).
+        """
         configured = environ.get("KB_RUNBOOKS", "").strip()
-        return cls(runbooks_dir=Path(configured) if configured else bundled_runbooks_dir())
+        cache = environ.get("KB_CACHE_DIR", "").strip()
+        return cls(
+            runbooks_dir=Path(configured) if configured else bundled_runbooks_dir(),
+            cache_dir=None if cache == "off" else Path(cache) if cache else default_cache_dir(environ),
+        )

@@ -26,6 +26,7 @@ class SignalKind(StrEnum):
     DIAL_ERROR = "dial_error"
     MESH_PORT = "mesh_port"
     POD_STATE = "pod_state"
+    READY_CONTAINERS = "ready_containers"
     K8S_EVENT_REASON = "k8s_event_reason"
     WEBHOOK = "webhook"
     ANALYZER_CODE = "analyzer_code"
@@ -88,6 +89,10 @@ SIGNAL_KINDS: dict[SignalKind, tuple[str, tuple[str, ...]]] = {
     SignalKind.POD_STATE: (
         "A Kubernetes container/pod state or termination reason.",
         ("CrashLoopBackOff", "Init:CrashLoopBackOff", "OOMKilled", "Pending"),
+    ),
+    SignalKind.READY_CONTAINERS: (
+        "The READY column of `kubectl get pods`: ready containers / containers, e.g. a stuck sidecar shows 1/2.",
+        ("1/2", "2/2", "0/2"),
     ),
     SignalKind.K8S_EVENT_REASON: (
         "The Reason column of a Kubernetes event.",
@@ -173,4 +178,31 @@ PLACEHOLDERS: dict[str, str] = {
     "CLUSTER_NAME": "the cluster's name in a multi-cluster mesh (as in `istioctl create-remote-secret --name`)",
     "NETWORK": "the Istio network name of a cluster (topology.istio.io/network)",
     "REMOTE_CONTEXT": "the kubeconfig context of the other cluster (multi-cluster)",
+}
+
+
+# Short forms people type in symptoms, expanded to the words runbooks use. Keys are lower case.
+ABBREVIATIONS: dict[str, str] = {
+    "lb": "load balancing balancer",
+    "vs": "virtualservice",
+    "dr": "destinationrule",
+    "se": "serviceentry",
+    "pa": "peerauthentication",
+    "ap": "authorizationpolicy",
+    "authz": "authorization",
+    "authn": "authentication",
+    "svc": "service",
+    "ns": "namespace",
+    "gw": "gateway",
+    "ingressgateway": "ingress gateway",
+    "egressgateway": "egress gateway",
+    "ws": "websocket",
+    "wss": "websocket",
+    "cert": "certificate",
+    "certs": "certificate",
+    "tls": "tls",
+    "k8s": "kubernetes",
+    "oom": "oomkilled memory",
+    "crashloop": "crashloopbackoff",
+    "cb": "circuit breaker",
 }

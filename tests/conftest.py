@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 RUNBOOKS = REPO / "runbooks"
+# One index cache for every subprocess of the run, so tests never write to the user's ~/.cache.
+CACHE = Path(tempfile.mkdtemp(prefix="kb-test-cache-"))
 
 
 def run_kb(
@@ -19,6 +22,7 @@ def run_kb(
 ) -> subprocess.CompletedProcess[str]:
     """Run `python -m kb` as a subprocess, the way a user or a script would."""
     full_env = {key: value for key, value in os.environ.items() if key != "KB_RUNBOOKS"}
+    full_env["KB_CACHE_DIR"] = str(CACHE)
     full_env.update(env or {})
     completed = subprocess.run(
         [sys.executable, "-m", "kb", *args],

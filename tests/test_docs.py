@@ -18,7 +18,7 @@ def readme_commands() -> list[str]:
 
 def test_readme_has_exactly_two_commands_and_ci_runs_the_test_one() -> None:
     setup_and_run, tests = readme_commands()
-    assert ".venv/bin/kb list" in setup_and_run
+    assert ".venv/bin/kb list" in setup_and_run and "| .venv/bin/kb match" in setup_and_run
     assert "pytest" in tests
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
     assert ci[-1] == tests

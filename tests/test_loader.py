@@ -63,7 +63,8 @@ INVALID = [
                 "Input should be 'response_flag', 'response_code_details', 'connection_termination_details', "
                 "'transport_failure_reason', 'reset_reason', 'local_reply', 'http_status', 'curl_exit', "
                 "'grpc_status', 'upstream_cluster', 'log_scope', 'dial_error', 'mesh_port', 'pod_state', "
-                "'k8s_event_reason', 'webhook', 'analyzer_code', 'xds_type' or 'tls_error', got 'response_flags'",
+                "'ready_containers', 'k8s_event_reason', 'webhook', 'analyzer_code', 'xds_type' or 'tls_error', "
+                "got 'response_flags'",
             )
         ],
     ),

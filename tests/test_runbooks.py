@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from kb.loader import load_runbooks
+from kb.library import Library, open_library
+from kb.loader import load_runbooks, retired_ids
+from kb.matcher import match
 from kb.vocabulary import RunbookKind
 from tests.conftest import REPO, RUNBOOKS
 
@@ -30,7 +35,7 @@ SEED_HEADINGS = {
     4: "Whole cluster CrashLoopBackOff after a datacenter network cutover (postmortem)",
     5: "Common Istio problems, part three (a practitioner's list)",
 }
-AREAS = {"control-plane", "sidecar", "traffic", "gateway", "procedures"}
+AREAS = {"ambient", "control-plane", "gateway", "procedures", "security", "sidecar", "traffic"}
 
 RESULT = load_runbooks(RUNBOOKS)
 CATALOG = RESULT.catalog
@@ -73,3 +78,70 @@ def test_no_example_is_shared_between_runbooks() -> None:
     for runbook in CATALOG:
         for example in runbook.examples:
             assert seen.setdefault(example.text, runbook.id) == runbook.id, (runbook.id, seen[example.text])
+
+
+CATALOG_TEXT = (REPO.parent / "shared" / "CATALOG.md").read_text(encoding="utf-8")
+REQUIRED_IDS = re.findall(r"^\| ([a-z0-9-]+) \| (?!failure mode|what it teaches)", CATALOG_TEXT, flags=re.MULTILINE)
+
+
+def test_every_catalog_id_exists() -> None:
+    assert len(REQUIRED_IDS) == 40
+    assert sorted(set(REQUIRED_IDS) - set(CATALOG.ids)) == []
+
+
+def test_the_library_is_complete_and_bilingual() -> None:
+    assert not RESULT.problems
+    assert len(CATALOG) >= 62
+    assert len(set(CATALOG.ids) - set(REQUIRED_IDS)) >= 22
+    for runbook in CATALOG:
+        assert runbook.title_zh and runbook.summary_zh and runbook.symptoms_zh, runbook.id
+        assert runbook.references, runbook.id
+        if runbook.kind is RunbookKind.INCIDENT:
+            assert len(runbook.examples) >= 2, runbook.id
+
+
+def test_published_ids_are_never_renamed() -> None:
+    published = (REPO / "tests" / "data" / "published-ids.txt").read_text(encoding="utf-8").splitlines()
+    ids = [line for line in published if line and not line.startswith("#")]
+    missing = set(ids) - set(CATALOG.ids) - retired_ids(RUNBOOKS)
+    assert not missing, f"published ids disappeared; list them in runbooks/retired-ids.txt: {sorted(missing)}"
+    assert len(ids) >= 62
+
+
+def test_a_retired_id_cannot_be_reused(tmp_path: Path) -> None:
+    root = tmp_path / "runbooks"
+    root.mkdir()
+    shutil.copy(CATALOG.path_of("websocket-upgrade"), root)
+    (root / "retired-ids.txt").write_text("# retired\nwebsocket-upgrade  split in two (2027-01-01)\n", encoding="utf-8")
+    problems = [p for p in load_runbooks(root).problems if p.field == "id"]
+    assert [p.message for p in problems] == [
+        "id 'websocket-upgrade' is retired (retired-ids.txt); ids are never reused, choose a new one"
+    ]
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Library]:
+    opened = open_library(RUNBOOKS, tmp_path_factory.mktemp("cache"))
+    yield opened
+    opened.close()
+
+
+def test_every_example_is_answered_by_its_own_runbook_first(library: Library) -> None:
+    wrong = []
+    for runbook in CATALOG:
+        for number, example in enumerate(runbook.examples):
+            results = match(example.text, library).results
+            top = results[0].runbook.id if results else None
+            if top != runbook.id:
+                wrong.append(f"{runbook.id} example {number} -> {top}")
+    assert wrong == []
+
+
+def test_no_runbook_is_unreachable(library: Library) -> None:
+    """Each runbook is the first answer to one of its own examples, symptoms or its title."""
+    unreachable = []
+    for runbook in CATALOG:
+        texts = [e.text for e in runbook.examples] + list(runbook.symptoms) + [runbook.title]
+        if not any((results := match(text, library).results) and results[0].runbook.id == runbook.id for text in texts):
+            unreachable.append(runbook.id)
+    assert unreachable == []

@@ -1,0 +1,40 @@
+"""Cold `kb match` end to end (a new process, index already cached) against `python -c 'import whoosh.index'`.
+
+The peer is the floor any whoosh-based tool pays before it can answer. Target: kb match <= 0.8 s.
+Run: .venv/bin/python benchmarks/cold_start.py
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from common import PASTE_2KB, p50
+
+ROUNDS = 7
+
+
+def wall(command: list[str], stdin: bytes | None, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, input=stdin, capture_output=True, env=env, check=False)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "KB_CACHE_DIR": cache}
+        match = [sys.executable, "-m", "kb", "match"]
+        built = wall(match, PASTE_2KB.encode(), env)  # the first run builds and caches the index
+        ours = p50([wall(match, PASTE_2KB.encode(), env) for _ in range(ROUNDS)])
+        peer = p50([wall([sys.executable, "-c", "import whoosh.index"], None, env) for _ in range(ROUNDS)])
+    print(f"first kb match (builds the index):      {built:.3f} s")
+    print(f"kb match, cached index (p50 of {ROUNDS}):     {ours:.3f} s")
+    print(f"python -c 'import whoosh.index' (p50):   {peer:.3f} s")
+    print(f"ratio kb / peer: {ours / peer:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,133 @@
+"""paste -> ranked runbooks: extract signals, judge signatures, search the index, combine, explain."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kb.documents import exact_tokens
+from kb.entities import Entity, fill, find_entities, first_values
+from kb.model import Runbook
+from kb.rank import BM25_WEIGHT, Confidence, Evidence, Judgement, confidence_of
+from kb.signals import Paste, Signal, extract
+
+if TYPE_CHECKING:
+    from kb.library import Library
+    from kb.search import Hit
+
+DEFAULT_LIMIT = 5
+# BM25 hits considered before combining with signature evidence: enough to reach past a few runbooks
+# that share the paste's generic words.
+BM25_CANDIDATES = 20
+# Control characters other than tab and newline carry no meaning in a log and upset terminals.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Result:
+    """One runbook for this paste, its score and confidence, and why it matched."""
+
+    runbook: Runbook
+    score: float
+    confidence: Confidence
+    evidence: tuple[Evidence, ...]
+    bm25: float
+    terms: tuple[str, ...]
+
+    def commands(self, values: dict[str, str], steps: int = 1) -> dict[str, list[str]]:
+        """The first diagnosis and fix commands with placeholders filled from the paste's entities."""
+        return {
+            "diagnosis": [fill(c, values) for step in self.runbook.diagnosis[:steps] for c in step.commands],
+            "fix": [fill(c, values) for step in self.runbook.fix[:steps] for c in step.commands],
+        }
+
+
+@dataclass(frozen=True)
+class MatchReport:
+    results: tuple[Result, ...]
+    signals: tuple[Signal, ...]
+    entities: tuple[Entity, ...]
+
+    @property
+    def values(self) -> dict[str, str]:
+        return first_values(self.entities)
+
+    @property
+    def confident(self) -> bool:
+        """True when the best result is at least medium: `kb match` exits 1 otherwise."""
+        return bool(self.results) and self.results[0].confidence is not Confidence.LOW
+
+    def to_json(self) -> dict[str, Any]:
+        values = self.values
+        return {
+            "confident": self.confident,
+            "results": [_result_json(result, values) for result in self.results],
+            "signals": [{"kind": s.kind.value, "value": s.value, "line": s.line} for s in self.signals],
+            "entities": values,
+        }
+
+
+def _result_json(result: Result, values: dict[str, str]) -> dict[str, Any]:
+    evidence: list[dict[str, Any]] = [
+        {
+            "signature": e.signature,
+            "weight": e.weight,
+            "matched": list(e.matched),
+            "lines": list(e.lines),
+            "note": e.note,
+        }
+        for e in result.evidence
+    ]
+    if result.terms:
+        evidence.append({"signature": "text", "weight": round(result.bm25, 3), "matched": list(result.terms)})
+    return {
+        "id": result.runbook.id,
+        "title": result.runbook.title,
+        "score": round(result.score, 3),
+        "confidence": result.confidence.value,
+        "evidence": evidence,
+        "summary": result.runbook.summary,
+        "commands": result.commands(values),
+    }
+
+
+def normalize(text: str) -> str:
+    """Line endings unified and control characters dropped; everything else is matched as pasted."""
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def match(text: str, library: Library, limit: int = DEFAULT_LIMIT) -> MatchReport:
+    """Rank the library's runbooks for a paste or a typed symptom."""
+    paste = Paste.of(normalize(text))
+    signals = extract(paste)
+    judgements = library.scorer.judge(paste, signals)
+    terms = library.index.terms_for(paste.text, exact_tokens(signals))
+    hits = library.index.search(terms, BM25_CANDIDATES)
+    results = combine(library, judgements, hits)
+    return MatchReport(tuple(results[:limit]), tuple(signals), tuple(find_entities(paste)))
+
+
+def combine(library: Library, judgements: dict[str, Judgement], hits: Sequence[Hit]) -> list[Result]:
+    """Declared evidence plus BM25 scaled to the best hit; excluded runbooks are dropped."""
+    by_id = {hit.id: hit for hit in hits}
+    top = hits[0].score if hits else 0.0
+    runner_up = hits[1].score if len(hits) > 1 else 0.0
+    results = []
+    for runbook_id in dict.fromkeys([*judgements, *by_id]):
+        judgement = judgements.get(runbook_id, Judgement())
+        if judgement.excluded_by or runbook_id not in library.catalog:
+            continue
+        hit = by_id.get(runbook_id)
+        share = hit.score / top if hit and top > 0 else 0.0
+        lead = (hit.score / runner_up if runner_up > 0 else float("inf")) if hit else 0.0
+        terms = hit.terms if hit else ()
+        confidence = confidence_of(judgement, share, len(terms), lead)
+        score = judgement.weight + BM25_WEIGHT * share
+        evidence = tuple(sorted(judgement.evidence, key=lambda e: (-e.weight, e.signature)))
+        results.append(
+            Result(library.catalog.get(runbook_id), score, confidence, evidence, hit.score if hit else 0.0, terms)
+        )
+    results.sort(key=lambda r: (-r.score, r.runbook.id))
+    return results

@@ -1,0 +1,233 @@
+"""The whoosh index (the one module that imports whoosh): documents in, ranked runbook ids out.
+
+Fields: `title` and `body` in English with stemming, `zh` holding Chinese pre-cut by jieba at build time
+(so answering a query never loads jieba), and `exact` holding identifiers (`response_flag=UH`,
+`analyzer_code=IST0173`) that must match whole. Queries are built from terms, never by the query parser:
+pasted logs are full of `:`, brackets, quotes and `NOT`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh import query as wq
+from whoosh import scoring
+from whoosh.analysis import STOP_WORDS as STOP_WORDS_WHOOSH
+from whoosh.analysis import LowercaseFilter, SpaceSeparatedTokenizer, StemmingAnalyzer
+from whoosh.fields import ID, KEYWORD, TEXT, Schema
+from whoosh.filedb.filestore import RamStorage
+
+from kb.documents import Document
+from kb.vocabulary import ABBREVIATIONS
+
+# Bumped whenever the fields or their analysis change, so cached indexes are rebuilt.
+SCHEMA_VERSION = "3"
+
+# whoosh's stop words plus the function words people type around a symptom ("how should I ...").
+STOP_WORDS = frozenset(STOP_WORDS_WHOOSH) | {
+    "about", "after", "again", "all", "also", "am", "any", "been", "before", "but", "could", "did", "do",
+    "does", "doing", "done", "each", "get", "got", "had", "has", "he", "her", "here", "him", "his", "how",
+    "i", "into", "its", "just", "me", "more", "most", "my", "no", "now", "only", "other", "our", "out",
+    "over", "she", "should", "so", "some", "such", "than", "then", "there", "these", "they", "those",
+    "through", "too", "under", "until", "up", "very", "was", "were", "what", "where", "which", "while",
+    "who", "why", "would", "their", "them",
+}  # fmt: skip
+_ENGLISH = StemmingAnalyzer(stoplist=STOP_WORDS)
+# What whoosh's RegexTokenizer would split on, run once over the query text; each distinct token is
+# then analysed on its own, which keeps a 1 MB log linear and cheap.
+_WORD = re.compile(r"\w+(?:\.?\w+)*")
+# Words with digits in them are mostly request ids, timestamps, pod hashes and versions: rare, so BM25
+# would love them, and meaningless for the next paste. Only HTTP status codes are kept; ports and other
+# identifiers reach the index through the `exact` field.
+_NOISE = re.compile(r"(?=.*[0-9])(?![1-5][0-9][0-9]$).+")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+# The ranked query uses this many English terms: the rarest in the library, which are both the most
+# telling and the cheapest to look up (a common term has a long posting list).
+ENGLISH_TERMS = 10
+ZH_TERMS = 12
+MAX_ZH_WORD = 8
+# Term frequencies remembered between queries before the memory is cleared.
+MAX_REMEMBERED = 200_000
+# Hits that report which query terms they contain (the confidence rule looks at the best two).
+TERMS_FOR = 3
+FIELD_BOOSTS = {"title": 2.0, "body": 1.0, "zh": 1.5, "exact": 2.0}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A runbook the query found, its BM25F score and the query terms its document contains."""
+
+    id: str
+    score: float
+    terms: tuple[str, ...]
+
+
+def _schema() -> Schema:
+    return Schema(
+        id=ID(stored=True, unique=True),
+        title=TEXT(analyzer=StemmingAnalyzer(stoplist=STOP_WORDS), field_boost=FIELD_BOOSTS["title"]),
+        body=TEXT(analyzer=StemmingAnalyzer(stoplist=STOP_WORDS)),
+        zh=TEXT(analyzer=SpaceSeparatedTokenizer() | LowercaseFilter(), field_boost=FIELD_BOOSTS["zh"]),
+        exact=KEYWORD(field_boost=FIELD_BOOSTS["exact"]),
+    )
+
+
+def cut_chinese(text: str) -> str:
+    """Chinese text cut into words (jieba's search mode) and joined by spaces; other text is kept."""
+    import jieba  # Imported here: only index builds with Chinese text pay its ~0.8 s dictionary load.
+
+    jieba.setLogLevel(60)
+    return " ".join(word for word in jieba.cut_for_search(text) if word.strip())
+
+
+# From this many documents the writer uses two processes and keeps their segments unmerged: a 10,000-runbook
+# library indexes in about a third of the time, and searching a few segments costs little.
+PARALLEL_INDEX_FROM = 2000
+
+
+def write_index(directory: Path, documents: Sequence[Document]) -> None:
+    """Write a new index of `documents` into the empty directory `directory`."""
+    _fill(whoosh_index.create_in(str(directory), _schema()), documents, on_disk=True)
+
+
+def _fill(ix: whoosh_index.Index, documents: Sequence[Document], on_disk: bool = False) -> None:
+    # A bigger in-memory pool means fewer temporary segments to merge on large libraries. The worker
+    # processes write segment files, so they need a directory (RamStorage cannot be shared).
+    if on_disk and len(documents) >= PARALLEL_INDEX_FROM:
+        writer = ix.writer(limitmb=256, procs=2, multisegment=True)
+    else:
+        writer = ix.writer(limitmb=256)
+    for doc in documents:
+        writer.add_document(id=doc.id, title=doc.title, body=doc.body, zh=doc.zh, exact=" ".join(doc.exact))
+    writer.commit()
+
+
+class SearchIndex:
+    """An open whoosh index with one searcher kept for its lifetime (it is safe to share between threads)."""
+
+    def __init__(self, ix: whoosh_index.Index) -> None:
+        self._ix = ix
+        self._searcher = ix.searcher(weighting=scoring.BM25F())
+        self._reader = self._searcher.reader()
+        self._zh_words: frozenset[str] | None = None
+        # whoosh looks a term up in pure Python (~30 µs); a query asks for hundreds, and the same words
+        # come back paste after paste. The index never changes while open, so the answers can be kept.
+        self._frequencies: dict[tuple[str, str], int] = {}
+
+    @classmethod
+    def open(cls, directory: Path) -> SearchIndex:
+        return cls(whoosh_index.open_dir(str(directory)))
+
+    @classmethod
+    def in_memory(cls, documents: Sequence[Document]) -> SearchIndex:
+        ix = RamStorage().create_index(_schema())
+        _fill(ix, documents)
+        return cls(ix)
+
+    def __len__(self) -> int:
+        return int(self._reader.doc_count())
+
+    def close(self) -> None:
+        self._searcher.close()
+        self._ix.close()
+
+    def terms_for(self, text: str, exact: Iterable[str] = ()) -> list[tuple[str, str]]:
+        """The (field, term) pairs a query for `text` uses: rarest English words, Chinese words, identifiers."""
+        pairs = [("exact", token) for token in dict.fromkeys(exact) if self._frequency("exact", token)]
+        pairs += [
+            (field, term)
+            for term in self._english_terms(text)
+            for field in ("title", "body")
+            if self._frequency(field, term)
+        ]
+        pairs += [("zh", term) for term in self._chinese_terms(text)]
+        return pairs
+
+    def search(self, pairs: Sequence[tuple[str, str]], limit: int) -> list[Hit]:
+        """BM25F over an OR of the given terms, best first; the best few also say which terms they hold."""
+        if not pairs:
+            return []
+        query = wq.Or([wq.Term(field, term) for field, term in pairs])
+        # The array matcher scores every candidate exactly and is faster than the default union tree here,
+        # but it does not track matched terms, so those are looked up afterwards for the top hits only.
+        query.matcher_type = wq.Or.ARRAY_MATCHER
+        results = self._searcher.search(query, limit=limit)
+        return [
+            Hit(result["id"], float(result.score), self._held_terms(result.docnum, pairs) if rank < TERMS_FOR else ())
+            for rank, result in enumerate(results)
+        ]
+
+    def _held_terms(self, docnum: int, pairs: Sequence[tuple[str, str]]) -> tuple[str, ...]:
+        held = set()
+        for field, term in pairs:
+            if term in held or not self._frequency(field, term):
+                continue
+            postings = self._reader.postings(field, term)
+            postings.skip_to(docnum)
+            if postings.is_active() and postings.id() == docnum:
+                held.add(term)
+        return tuple(sorted(held))
+
+    def plain_search(self, text: str, limit: int, field: str = "body") -> list[Hit]:
+        """The naive peer: every distinct word of `text` OR-ed over one field, no term selection."""
+        terms = {token.text for token in _ENGLISH(text)}
+        return self.search([(field, term) for term in sorted(terms)], limit)
+
+    def _frequency(self, field: str, term: str) -> int:
+        key = (field, term)
+        found = self._frequencies.get(key)
+        if found is None:
+            if len(self._frequencies) > MAX_REMEMBERED:
+                self._frequencies.clear()
+            found = self._frequencies[key] = int(self._reader.doc_frequency(field, term))
+        return found
+
+    def _english_terms(self, text: str) -> list[str]:
+        counts = Counter(_WORD.findall(text.lower()))
+        for short in [word for word in counts if word in ABBREVIATIONS]:
+            for word in ABBREVIATIONS[short].split():
+                counts[word] += counts[short]
+        stems: dict[str, int] = {}
+        for word, count in counts.items():
+            if _NOISE.match(word):
+                continue
+            for token in _ENGLISH(word):
+                stems[token.text] = stems.get(token.text, 0) + count
+        total = max(len(self), 1)
+        scored = []
+        for stem in stems:
+            frequency = self._frequency("body", stem) + self._frequency("title", stem)
+            if frequency:
+                scored.append((math.log(1 + total / frequency), stem))
+        scored.sort(key=lambda pair: (-pair[0], pair[1]))
+        return [stem for _, stem in scored[:ENGLISH_TERMS]]
+
+    def _chinese_terms(self, text: str) -> list[str]:
+        runs = _CJK.findall(text)
+        if not runs:
+            return []
+        words = self._zh_lexicon()
+        # Every indexed word inside the query's Chinese runs, the way jieba's search mode would emit them.
+        found = Counter(
+            run[start:end]
+            for run in runs
+            for start in range(len(run))
+            for end in range(start + 1, min(len(run), start + MAX_ZH_WORD) + 1)
+            if run[start:end] in words
+        )
+        # Single characters are mostly particles; of the words, the longest (most specific) come first.
+        words_found = [word for word in found if len(word) > 1]
+        ranked = sorted(words_found, key=lambda word: (-len(word), self._frequency("zh", word), word))
+        return ranked[:ZH_TERMS]
+
+    def _zh_lexicon(self) -> frozenset[str]:
+        if self._zh_words is None:
+            self._zh_words = frozenset(term.decode("utf-8") if isinstance(term, bytes) else term
+                                       for term in self._reader.lexicon("zh"))  # fmt: skip
+        return self._zh_words

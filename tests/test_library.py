@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kb.library import CATALOG_FILE, content_hash, open_library
+from kb.matcher import match
+
+from .conftest import RUNBOOKS
+
+UH_LINE = (
+    '[2022-03-01T08:00:00.000Z] "GET / HTTP/1.1" 503 UH no_healthy_upstream - "-" 0 19 0 - "-" "curl" "1" "r" "-" '
+    "outbound|80|v1|r.r.svc.cluster.local - 10.0.0.1:80 10.0.0.2:4000 - -"
+)
+
+
+@pytest.fixture
+def runbooks(tmp_path: Path) -> Path:
+    """A small runbook directory that tests may edit."""
+    root = tmp_path / "runbooks"
+    root.mkdir()
+    for name in ("subset-no-healthy-upstream", "istiod-unreachable"):
+        source = next(RUNBOOKS.rglob(f"{name}.yaml"))
+        shutil.copy(source, root / source.name)
+    return root
+
+
+def index_dirs(cache: Path) -> list[str]:
+    return sorted(p.name for p in cache.iterdir())
+
+
+def test_first_open_builds_then_the_cache_is_reused(runbooks: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first = open_library(runbooks, cache)
+    assert first.built and first.index_dir is not None
+    assert (first.index_dir / CATALOG_FILE).is_file()
+    first.close()
+    second = open_library(runbooks, cache)
+    assert not second.built and second.index_dir == first.index_dir
+    assert len(second.catalog) == 2
+    second.close()
+    # Only the finished index is left: no half-built directories.
+    assert index_dirs(cache) == [first.index_dir.name]
+
+
+def test_editing_a_runbook_makes_the_index_stale(runbooks: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    before = content_hash(runbooks)
+    open_library(runbooks, cache).close()
+    target = runbooks / "subset-no-healthy-upstream.yaml"
+    target.write_text(target.read_text(encoding="utf-8").replace("no pods", "no pods at all", 1), encoding="utf-8")
+    assert content_hash(runbooks) != before
+    rebuilt = open_library(runbooks, cache)
+    assert rebuilt.built
+    assert "no pods at all" in rebuilt.catalog.get("subset-no-healthy-upstream").title
+    rebuilt.close()
+
+
+def test_adding_or_removing_a_file_changes_the_hash(runbooks: Path) -> None:
+    before = content_hash(runbooks)
+    (runbooks / "istiod-unreachable.yaml").unlink()
+    assert content_hash(runbooks) != before
+
+
+def test_a_damaged_cache_is_rebuilt_not_trusted(runbooks: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    library = open_library(runbooks, cache)
+    assert library.index_dir is not None
+    library.close()
+    (library.index_dir / CATALOG_FILE).write_bytes(b"not a pickle")
+    again = open_library(runbooks, cache)
+    assert again.built and again.index_dir == library.index_dir
+    assert [r.runbook.id for r in match(UH_LINE, again).results][:1] == ["subset-no-healthy-upstream"]
+    again.close()
+
+
+def test_a_build_that_loses_the_race_keeps_the_winner(runbooks: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    winner = open_library(runbooks, cache)
+    assert winner.index_dir is not None
+    winner.close()
+    # Simulate a second process that started before the first finished: it builds and cannot rename.
+    os.utime(winner.index_dir)
+    (winner.index_dir / "marker").write_text("winner", encoding="utf-8")
+    from kb.library import _build_cached
+
+    loser = _build_cached(runbooks.resolve(), cache, winner.index_dir)
+    assert (winner.index_dir / "marker").read_text(encoding="utf-8") == "winner"
+    assert index_dirs(cache) == [winner.index_dir.name]
+    loser.close()
+
+
+def test_an_unwritable_cache_falls_back_to_memory(runbooks: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file-not-dir"
+    blocker.write_text("x", encoding="utf-8")
+    library = open_library(runbooks, blocker / "cache")
+    assert library.index_dir is None and library.built
+    assert match(UH_LINE, library).results[0].runbook.id == "subset-no-healthy-upstream"
+    library.close()
+
+
+def test_no_cache_means_memory_only(runbooks: Path) -> None:
+    library = open_library(runbooks, None)
+    assert library.index_dir is None
+    library.close()
+
+
+def test_broken_runbooks_are_reported_and_the_rest_still_match(runbooks: Path, tmp_path: Path) -> None:
+    (runbooks / "broken.yaml").write_text("id: broken\nkind: [\n", encoding="utf-8")
+    library = open_library(runbooks, tmp_path / "cache")
+    assert any("broken.yaml" in p.path for p in library.problems)
+    assert match(UH_LINE, library).results[0].runbook.id == "subset-no-healthy-upstream"
+    library.close()
+
+
+def test_old_indexes_are_pruned(runbooks: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    target = runbooks / "istiod-unreachable.yaml"
+    original = target.read_text(encoding="utf-8")
+    for n in range(10):
+        target.write_text(original + f"\n# edit {n}\n", encoding="utf-8")
+        open_library(runbooks, cache).close()
+    assert len(index_dirs(cache)) <= 8
