@@ -20,7 +20,7 @@ from pathlib import Path
 from kb import __version__
 from kb.catalog import Catalog
 from kb.documents import Document, document_of
-from kb.loader import Problem, in_parallel, load_runbooks, runbook_files
+from kb.loader import LoadResult, Problem, load_runbooks, runbook_files
 from kb.model import Runbook
 from kb.rank import Scorer
 from kb.search import SCHEMA_VERSION, SearchIndex, cut_chinese, write_index
@@ -96,10 +96,10 @@ def _open_cached(index_dir: Path) -> Library | None:
 
 def _build_cached(runbooks_dir: Path, cache_dir: Path, index_dir: Path) -> Library:
     cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    result = load_runbooks(runbooks_dir)
+    result = load_runbooks(runbooks_dir, derive=_document)
     building = Path(tempfile.mkdtemp(prefix=".build-", dir=cache_dir))
     try:
-        write_index(building, documents(result.catalog))
+        write_index(building, documents(result))
         with (building / CATALOG_FILE).open("wb") as handle:
             pickle.dump((result.catalog, result.problems), handle, protocol=pickle.HIGHEST_PROTOCOL)
         try:
@@ -111,20 +111,19 @@ def _build_cached(runbooks_dir: Path, cache_dir: Path, index_dir: Path) -> Libra
         shutil.rmtree(building, ignore_errors=True)
         raise
     _prune(cache_dir, keep=index_dir)
-    library = _open_cached(index_dir)
-    if library is None:
-        raise OSError(f"cannot read the index just written to {index_dir}")
-    library.built = True
-    return library
+    # The catalog is already in memory; only the index needs opening (from whichever copy won).
+    return Library(
+        result.catalog, SearchIndex.open(index_dir), Scorer(result.catalog), result.problems, index_dir, True
+    )
 
 
 def _document(runbook: Runbook) -> Document:
     return document_of(runbook, cut_chinese)
 
 
-def documents(catalog: Catalog) -> list[Document]:
-    """The index documents of every runbook (cut in parallel for large libraries: jieba is slow)."""
-    return in_parallel(_document, list(catalog))
+def documents(result: LoadResult) -> list[Document]:
+    """The index documents of every loaded runbook, in catalog order (most were cut while loading)."""
+    return [result.derived.get(runbook.id) or _document(runbook) for runbook in result.catalog]
 
 
 def _discard(directory: Path) -> None:
@@ -136,8 +135,8 @@ def _discard(directory: Path) -> None:
 
 
 def _build_in_memory(runbooks_dir: Path) -> Library:
-    result = load_runbooks(runbooks_dir)
-    index = SearchIndex.in_memory(documents(result.catalog))
+    result = load_runbooks(runbooks_dir, derive=_document)
+    index = SearchIndex.in_memory(documents(result))
     return Library(result.catalog, index, Scorer(result.catalog), result.problems, None, built=True)
 
 

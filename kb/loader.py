@@ -13,7 +13,9 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -54,6 +56,8 @@ class LoadResult:
     catalog: Catalog
     problems: tuple[Problem, ...]
     files: int
+    # What `derive` returned for each valid runbook, by id (see load_runbooks).
+    derived: dict[str, Any] = dataclass_field(default_factory=dict)
 
     @property
     def errors(self) -> tuple[Problem, ...]:
@@ -82,16 +86,24 @@ class _Unreadable(Exception):
         self.message = message
 
 
-def load_runbooks(root: Path) -> LoadResult:
-    """Load every runbook under `root`; problems are collected, never raised."""
+def load_runbooks(root: Path, derive: Callable[[Runbook], Any] | None = None) -> LoadResult:
+    """Load every runbook under `root`; problems are collected, never raised.
+
+    `derive` (a module-level function) is applied to each valid runbook where it was loaded, which for a
+    large library is a worker process: the index build uses it to cut documents without shipping every
+    runbook to a second round of workers.
+    """
     if not root.is_dir():
         raise UsageError(f"runbooks directory not found: {root}")
     files, problems = _discover(root)
     parsed: list[_Parsed] = []
-    for item, file_problems in in_parallel(_load_file, files):
+    derived: dict[str, Any] = {}
+    for item, file_problems, extra in in_parallel(partial(_load_and_derive, derive=derive), files):
         problems.extend(file_problems)
         if item is not None:
             parsed.append(item)
+            if item.runbook is not None and extra is not None:
+                derived.setdefault(item.runbook.id, extra)
     problems.extend(_duplicate_ids(parsed))
     problems.extend(_retired_ids(parsed, retired_ids(root)))
     declared = {item.data["id"] for item in parsed if isinstance(item.data.get("id"), str)}
@@ -99,7 +111,7 @@ def load_runbooks(root: Path) -> LoadResult:
     entries = _first_valid(parsed)
     problems.extend(p for item in entries for p in content_warnings(item))
     catalog = Catalog([Entry(item.runbook, item.path) for item in entries if item.runbook is not None])
-    return LoadResult(catalog=catalog, problems=tuple(sorted(problems)), files=len(files))
+    return LoadResult(catalog=catalog, problems=tuple(sorted(problems)), files=len(files), derived=derived)
 
 
 # Below this many items the work is done in this process: starting workers costs more than it saves.
@@ -195,7 +207,24 @@ def _load_file(file: Path) -> tuple[_Parsed | None, list[Problem]]:
     if isinstance(runbook_id, str) and runbook_id != file.stem:
         line = doc.line_of(("id",))
         problems.append(Problem(shown, line, "id", f"id {runbook_id!r} must equal the file name {file.stem!r}"))
-    return _Parsed(file, text, doc.data, doc, None if problems else runbook), problems
+    return _slim(_Parsed(file, text, doc.data, doc, None if problems else runbook)), problems
+
+
+def _load_and_derive(file: Path, derive: Callable[[Runbook], Any] | None) -> tuple[_Parsed | None, list[Problem], Any]:
+    item, problems = _load_file(file)
+    runbook = item.runbook if item is not None else None
+    return item, problems, derive(runbook) if derive is not None and runbook is not None else None
+
+
+def _slim(item: _Parsed) -> _Parsed:
+    """Only what the checks across files read: the id, `related`, top-level lines and the first lines.
+
+    Everything else is in `runbook` already; dropping it keeps results cheap to pass between processes.
+    """
+    lines = {path: line for path, line in item.doc.lines.items() if len(path) <= 1 or path[0] == "related"}
+    data: dict[str, Any] = {key: item.data[key] for key in ("id", "related") if key in item.data}
+    head = "\n".join(item.text.splitlines()[:3])
+    return _Parsed(item.path, head, data, YamlDocument(data=None, lines=lines), item.runbook)
 
 
 def _validation_problems(exc: ValidationError, doc: YamlDocument, shown: str) -> Iterator[Problem]:
