@@ -329,9 +329,10 @@ def paste_text(data: bytes) -> str:
     if len(data) > MAX_INPUT:
         raise UsageError(f"input is larger than {MAX_INPUT // 2**20} MiB; pass the part around the failure")
     sample = data[:65536]
-    if sample.count(0) > len(sample) // 100:
-        raise UsageError("input looks binary (NUL bytes); kb matches text: logs, curl output, events")
     text = data.decode("utf-8", errors="replace")
+    # Text logs hold no NUL bytes and decode as UTF-8 nearly everywhere; random bytes do neither.
+    if sample.count(0) > len(sample) // 1000 or text[:65536].count("\ufffd") > len(sample) // 10:
+        raise UsageError("input looks binary (NUL bytes or not text); kb matches text: logs, curl output, events")
     if not text.strip():
         raise UsageError("input is empty; paste a log, curl -v output, events or a symptom")
     return text

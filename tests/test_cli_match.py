@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import random
 import shutil
 from pathlib import Path
 
@@ -51,6 +52,7 @@ def test_no_confident_match_exits_1_and_says_so() -> None:
         (b"", "input is empty"),
         (b"  \n\t\n", "input is empty"),
         (b"\x00\x01\x02binary\x00" * 100, "input looks binary"),
+        (random.Random(7).randbytes(200_000), "input looks binary"),
     ],
 )
 def test_bad_input_is_a_clear_usage_error(data: bytes, message: str) -> None:

@@ -14,10 +14,14 @@ PORTS = (
     "15000", "15001", "15004", "15006", "15008", "15009", "15010", "15012", "15014", "15017", "15020",
     "15021", "15053", "15090", "15443",
 )  # fmt: skip
-# A 15xxx number is a port wherever it stands alone; 53 only as `:53`, `port 53` or `53/UDP`.
+# A number is a port only where it reads as one: `host:15012`, `port 15012`, `targetPort: 15017`, a list
+# `15021,15443`, a cluster `outbound|15012||...` or `15012/TCP`. A bare 15012 in a log is as likely a
+# request id or a byte count.
+_BEFORE = r"(?:[:|,]|(?i:port)s?[ =:]{1,3}|(?i:port)s?: )"
 _PORT = re.compile(
-    rf"(?<![\w.-])({'|'.join(PORTS)})(?![\w.-]|\.[0-9])"
-    r"|(?::|\bport:?\s?)(53)\b|\b(53)/(?:UDP|TCP|udp|tcp)\b"
+    rf"{_BEFORE}({'|'.join(PORTS)})(?![\w.-]|\.[0-9])"
+    rf"|(?<![\w.-])({'|'.join(PORTS)})/(?:TCP|UDP|tcp|udp)\b"
+    rf"|{_BEFORE}(53)\b|\b(53)/(?:UDP|TCP|udp|tcp)\b"
 )
 
 
