@@ -19,8 +19,12 @@ ROUNDS = 7
 
 def wall(command: list[str], stdin: bytes | None, env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(command, input=stdin, capture_output=True, env=env, check=False)
-    return time.perf_counter() - start
+    done = subprocess.run(command, input=stdin, capture_output=True, env=env, check=False)
+    elapsed = time.perf_counter() - start
+    # 0 = answered, 1 = no confident match; anything else means kb failed and the time means nothing.
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}): {done.stderr.decode()[-500:]}")
+    return elapsed
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from kb.entities import Entity
 from kb.errors import KBError, UnknownRunbookError, UsageError
 from kb.library import Library, default_library, open_library
 from kb.loader import Level, LoadResult, Problem, load_runbooks
-from kb.matcher import DEFAULT_LIMIT, MatchReport, Result
+from kb.matcher import DEFAULT_LIMIT, MatchReport, Result, normalize
 from kb.matcher import match as _match
 from kb.model import Condition, Example, Exclusion, FixStep, Reference, Runbook, Signature, Step
 from kb.rank import Confidence, Evidence
@@ -32,7 +32,7 @@ def match(text: str, library: Library | None = None, limit: int = DEFAULT_LIMIT)
 
 def extract_signals(text: str) -> list[Signal]:
     """The structured signals kb finds in a text: response flags, statuses, reset reasons, ports..."""
-    return _extract(Paste.of(text))
+    return _extract(Paste.of(normalize(text)))
 
 
 __all__ = [

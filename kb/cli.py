@@ -60,6 +60,17 @@ exit codes: 0 ok, 1 no confident match (kb match) or no result (kb search), 2 us
 """
 
 
+MATCH_EPILOG = """\
+examples:
+  kubectl logs $POD -c istio-proxy --tail=500 | kb match
+  kubectl describe pod $POD | kb match --limit 3
+  curl -sv http://reviews:9080/ 2>&1 | kb match --json | jq '.results[0]'
+
+confidence: high = the runbook's own signatures found mesh-specific evidence (weight >= 6);
+medium = some declared evidence or a clear text match; low = a guess, shown only for context.
+"""
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What a command produced; `main` writes it, so a closed pipe cannot change the exit code."""
@@ -159,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="find the runbook that explains a paste (logs, curl -v, events)",
         description="Read a paste from FILE or stdin and rank the runbooks that explain it. Exit 1 when "
         "nothing matches with at least medium confidence.",
+        epilog=MATCH_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     match.add_argument("file", nargs="?", default="-", metavar="FILE", help="file to read; - or nothing for stdin")
     match.add_argument("--json", action="store_true", help="print results, evidence and signals as JSON")
@@ -369,6 +382,8 @@ def cmd_search(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
 def cmd_eval(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
     with open(args.cases, "rb") as handle:
         raw = handle.read(MAX_INPUT + 1)
+    if len(raw) > MAX_INPUT:
+        raise UsageError(f"{args.cases} is larger than {MAX_INPUT // 2**20} MiB")
     try:
         data = parse_document(raw.decode("utf-8")).data
     except (UnicodeDecodeError, YamlProblem) as exc:
@@ -395,10 +410,10 @@ def eval_page(report: dict[str, Any]) -> str:
     ours, theirs = report["latency_ms"], report["baseline_latency_ms"]
     lines.append(f"{'latency p50 ms':<16}{ours['p50']:>8.1f}{theirs['p50']:>8.1f}")
     lines.append(f"{'latency p95 ms':<16}{ours['p95']:>8.1f}{theirs['p95']:>8.1f}")
-    by_id = {case["id"]: case for case in report["cases"]}
+    failed = set(report["failures"])
     lines += ["", f"failures: {len(report['failures'])}"]
-    for case_id in report["failures"]:
-        case = by_id[case_id]
+    for case in (case for case in report["cases"] if case["id"] in failed):
+        case_id = case["id"]
         got = ", ".join(f"{i} ({c})" for i, c in zip(case["got"][:3], case["confidence"][:3], strict=False))
         lines.append(
             f"  {case_id}: expected {', '.join(case['expect']) or 'no high-confidence answer'}; got {got or 'nothing'}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -150,12 +151,28 @@ def first_values(entities: Sequence[Entity]) -> dict[str, str]:
     return values
 
 
+# Values from a paste are attacker-controlled (a Host header is whatever the client sent). Only values
+# made of these characters are put into commands; anything else leaves the placeholder for the reader.
+_SAFE_VALUE = re.compile(r"[A-Za-z0-9_.:/@*|\[\]-]{1,253}")
+
+
 def fill(command: str, values: dict[str, str]) -> str:
-    """`command` with every known `$PLACEHOLDER` that has a value replaced; the others stay for the reader."""
+    """`command` with every known `$PLACEHOLDER` that has a safe value replaced; the others stay as written.
+
+    A value with a shell metacharacter (`|` in a cluster name) is single-quoted unless the placeholder
+    already sits inside double quotes, so the printed command still runs as intended.
+    """
 
     def replace(match: re.Match[str]) -> str:
         name = match[1]
-        # `$SERVICE_NAMESPACE` is one placeholder, not `$SERVICE` followed by `_NAMESPACE`.
-        return values.get(name, match[0]) if name in PLACEHOLDERS else match[0]
+        value = values.get(name) if name in PLACEHOLDERS else None
+        if value is None or not _SAFE_VALUE.fullmatch(value):
+            # `$SERVICE_NAMESPACE` is one placeholder, not `$SERVICE` followed by `_NAMESPACE`.
+            return match[0]
+        quoted = command.count('"', 0, match.start()) % 2 == 1
+        return value if quoted or _PLAIN.fullmatch(value) else shlex.quote(value)
 
     return _PLACEHOLDER.sub(replace, command)
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9_.:/@-]+")

@@ -64,7 +64,20 @@ def parse_cases(data: Any) -> list[Case]:
         cases.append(Case(str(item.get("id", number)), text, tuple(expect)))
     if not cases:
         raise UsageError("the evaluation file has no cases")
+    seen: set[str] = set()
+    for case in cases:
+        if case.id in seen:
+            raise UsageError(f"case {case.id}: the id is used twice")
+        seen.add(case.id)
     return cases
+
+
+def check_expectations(cases: Sequence[Case], known: Sequence[str]) -> None:
+    """Every expected id must be a runbook: a typo would otherwise count as a silent failure."""
+    for case in cases:
+        unknown = [runbook_id for runbook_id in case.expect if runbook_id not in known]
+        if unknown:
+            raise UsageError(f"case {case.id}: unknown runbook id(s) in expect: {', '.join(unknown)}")
 
 
 def full_text(runbook: Runbook) -> str:
@@ -140,6 +153,7 @@ def latency(outcomes: Sequence[Outcome]) -> dict[str, float]:
 
 def evaluate(cases: Sequence[Case], library: Library) -> dict[str, Any]:
     """The whole report `kb eval --json` prints."""
+    check_expectations(cases, library.catalog.ids)
     ours = run_matcher(cases, library)
     baseline = run_baseline(cases, library)
     return {

@@ -8,18 +8,24 @@ processes building at once both end up with a complete one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
 import shutil
+import stat
+import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from functools import cache
+from importlib import metadata
 from pathlib import Path
 
 from kb import __version__
 from kb.catalog import Catalog
 from kb.documents import Document, document_of
+from kb.errors import UsageError
 from kb.loader import LoadResult, Problem, load_runbooks, runbook_files
 from kb.model import Runbook
 from kb.rank import Scorer
@@ -30,6 +36,8 @@ CATALOG_FILE = "catalog.pickle"
 # Old indexes are pruned past this many, least recently used first; several runbook directories
 # (a checkout, tests, a custom KB_RUNBOOKS) can share one cache.
 KEEP_INDEXES = 8
+# A `.build-*` or `.trash-*` directory this old belongs to a process that was killed.
+STALE_BUILD_SECONDS = 3600
 _KB_DIR = Path(__file__).resolve().parent
 
 
@@ -50,7 +58,9 @@ class Library:
 
 def content_hash(runbooks_dir: Path) -> str:
     """A hash of every runbook file and of kb's own code: either changing makes the index stale."""
-    digest = hashlib.sha256(f"kb {__version__} schema {SCHEMA_VERSION}\n".encode())
+    # The pickled catalog depends on pydantic and Python, the index on whoosh and jieba.
+    versions = " ".join(f"{name} {_version(name)}" for name in ("pydantic", "whoosh-reloaded", "jieba"))
+    digest = hashlib.sha256(f"kb {__version__} schema {SCHEMA_VERSION} {versions} {sys.version}\n".encode())
     for file in runbook_files(runbooks_dir):
         digest.update(f"{file.relative_to(runbooks_dir).as_posix()}\n".encode())
         digest.update(file.read_bytes())
@@ -59,11 +69,20 @@ def content_hash(runbooks_dir: Path) -> str:
     return digest.hexdigest()[:24]
 
 
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
 def open_library(runbooks_dir: Path, cache_dir: Path | None) -> Library:
     """The library for `runbooks_dir`, from the cache when it is current, else built (and cached)."""
+    if not runbooks_dir.is_dir():
+        raise UsageError(f"runbooks directory not found: {runbooks_dir}")
     runbooks_dir = runbooks_dir.resolve()
     key = content_hash(runbooks_dir)
-    if cache_dir is not None:
+    if cache_dir is not None and _trusted(cache_dir):
         index_dir = cache_dir / f"index-{key}"
         cached = _open_cached(index_dir)
         if cached is not None:
@@ -83,15 +102,33 @@ def default_library() -> Library:
     return open_library(settings.runbooks_dir, settings.cache_dir)
 
 
+def _trusted(cache_dir: Path) -> bool:
+    """Whether pickles from `cache_dir` may be loaded: it is ours and nobody else can write to it.
+
+    A cache directory someone else can write to could hand us a pickle that runs code; then kb keeps the
+    index in memory instead. A directory that does not exist yet is created private.
+    """
+    try:
+        info = cache_dir.stat()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    group_writable = info.st_mode & stat.S_IWGRP and info.st_gid != os.getgid()
+    return info.st_uid == os.getuid() and not group_writable and not info.st_mode & stat.S_IWOTH
+
+
 def _open_cached(index_dir: Path) -> Library | None:
     try:
         with (index_dir / CATALOG_FILE).open("rb") as handle:
             catalog, problems = pickle.load(handle)
         index = SearchIndex.open(index_dir)
-        os.utime(index_dir)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, ValueError):
+        scorer = Scorer(catalog)
+    except Exception:
         return None
-    return Library(catalog, index, Scorer(catalog), problems, index_dir)
+    with contextlib.suppress(OSError):
+        os.utime(index_dir)  # marks it recently used for pruning; a read-only cache is fine
+    return Library(catalog, index, scorer, problems, index_dir)
 
 
 def _build_cached(runbooks_dir: Path, cache_dir: Path, index_dir: Path) -> Library:
@@ -129,7 +166,7 @@ def documents(result: LoadResult) -> list[Document]:
 def _discard(directory: Path) -> None:
     """Move a directory aside, then delete it, so no reader ever opens it half-deleted."""
     if directory.exists():
-        trash = directory.with_name(f".trash-{os.getpid()}-{directory.name}")
+        trash = directory.with_name(f".trash-{os.getpid()}-{time.monotonic_ns()}-{directory.name}")
         directory.rename(trash)
         shutil.rmtree(trash, ignore_errors=True)
 
@@ -141,6 +178,14 @@ def _build_in_memory(runbooks_dir: Path) -> Library:
 
 
 def _prune(cache_dir: Path, keep: Path) -> None:
-    indexes = sorted(cache_dir.glob("index-*"), key=lambda path: path.stat().st_mtime, reverse=True)
-    for old in [path for path in indexes if path != keep][KEEP_INDEXES - 1 :]:
-        shutil.rmtree(old, ignore_errors=True)
+    """Drop the least recently used indexes past KEEP_INDEXES, and leftovers of killed builds."""
+    now = time.time()
+    ages: dict[Path, float] = {}
+    for path in cache_dir.iterdir():
+        with contextlib.suppress(OSError):
+            ages[path] = now - path.stat().st_mtime
+    indexes = sorted((p for p in ages if p.name.startswith("index-") and p != keep), key=lambda p: ages[p])
+    stale = [p for p in ages if p.name.startswith((".build-", ".trash-")) and ages[p] > STALE_BUILD_SECONDS]
+    for old in indexes[KEEP_INDEXES - 1 :] + stale:
+        with contextlib.suppress(OSError):
+            _discard(old)

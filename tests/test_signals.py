@@ -147,3 +147,10 @@ def test_syntax_soup_never_crashes(parts: list[str]) -> None:
     text = "".join(parts)
     for signal in extract(Paste.of(text)):
         assert 1 <= signal.line <= text.count("\n") + 1
+
+
+def test_the_public_extract_signals_reads_crlf_text_like_match_does() -> None:
+    import kb
+
+    text = "status:\r\n  conditions:\r\n  - reason: FailedCreate\r\n"
+    assert ("k8s_event_reason", "FailedCreate") in {(s.kind.value, s.value) for s in kb.extract_signals(text)}

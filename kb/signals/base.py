@@ -11,7 +11,7 @@ from typing import Protocol
 
 from kb.vocabulary import SignalKind
 
-# A signal seen on many lines keeps this many line numbers as evidence; the rest are counted.
+# A signal seen on many lines keeps this many line numbers as evidence; the later ones are dropped.
 MAX_LINES_PER_SIGNAL = 5
 
 
