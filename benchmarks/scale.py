@@ -2,7 +2,8 @@
 
 Each copy is a real runbook file with a new id (and file name), so loading, validation, indexing and
 matching do the same work as for real runbooks. The peer for build is a plain whoosh index of the same
-runbooks' full text; the peer for matching is one plain BM25 query over that index.
+runbooks' full text, built in memory by one process (kb's build writes to disk and, from 2,000 runbooks,
+uses two writer processes); the peer for matching is one plain BM25 query over that index.
 Targets: 10,000 runbooks build <= 60 s, match p50 <= 150 ms.
 Run: .venv/bin/python benchmarks/scale.py [SIZES], e.g. `benchmarks/scale.py 1000,10000`
 """

@@ -18,19 +18,18 @@ from kb import __version__
 from kb.catalog import Catalog
 from kb.errors import KBError, UsageError
 from kb.evaluate import evaluate, parse_cases
+from kb.inputs import MAX_INPUT, read_paste
 from kb.library import Library, open_library
 from kb.loader import LoadResult, load_runbooks
 from kb.matcher import match
 from kb.reference import reference_table
-from kb.render import match_page, runbook_page, runbook_table
+from kb.render import eval_page, match_page, reference_page, runbook_page, runbook_table, search_table
 from kb.schema import SCHEMA_FILE_NAME, schema_text
 from kb.settings import Settings
 from kb.vocabulary import PLACEHOLDERS, SIGNAL_KINDS, Component, RunbookKind
 from kb.yamldoc import YamlProblem, parse_document
 
 EXIT_OK, EXIT_NO_MATCH, EXIT_USAGE = 0, 1, 2
-# Pastes beyond this are refused rather than read into memory; a day of one proxy's logs is far less.
-MAX_INPUT = 64 * 1024 * 1024
 
 DESCRIPTION = """\
 kb: runbooks for Istio / Envoy service-mesh incidents.
@@ -325,34 +324,8 @@ def _library(runbooks_dir: Path) -> tuple[Library, str]:
     return library, notes
 
 
-def _read_paste(name: str) -> str:
-    """The paste as text: stdin or a file, size-checked, decoded leniently, refused when binary or empty."""
-    if name == "-":
-        if sys.stdin is None or sys.stdin.isatty():
-            raise UsageError("paste text on stdin or name a FILE, e.g. `kubectl logs $POD -c istio-proxy | kb match`")
-        data = sys.stdin.buffer.read(MAX_INPUT + 1)
-    else:
-        with open(name, "rb") as handle:
-            data = handle.read(MAX_INPUT + 1)
-    return paste_text(data)
-
-
-def paste_text(data: bytes) -> str:
-    """Bytes as text for matching; raises UsageError for input that is too big, binary or empty."""
-    if len(data) > MAX_INPUT:
-        raise UsageError(f"input is larger than {MAX_INPUT // 2**20} MiB; pass the part around the failure")
-    sample = data[:65536]
-    text = data.decode("utf-8", errors="replace")
-    # Text logs hold no NUL bytes and decode as UTF-8 nearly everywhere; random bytes do neither.
-    if sample.count(0) > len(sample) // 1000 or text[:65536].count("\ufffd") > len(sample) // 10:
-        raise UsageError("input looks binary (NUL bytes or not text); kb matches text: logs, curl output, events")
-    if not text.strip():
-        raise UsageError("input is empty; paste a log, curl -v output, events or a symptom")
-    return text
-
-
 def cmd_match(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
-    text = _read_paste(args.file)
+    text = read_paste(args.file)
     library, notes = _library(runbooks_dir)
     report = match(text, library, limit=args.limit)
     code = EXIT_OK if report.confident else EXIT_NO_MATCH
@@ -374,9 +347,7 @@ def cmd_search(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
         return Outcome(code, _json(rows), notes)
     if not results:
         return Outcome(code, f"no runbook matches {query!r}\n", notes)
-    id_width = max(len(r.runbook.id) for r in results)
-    lines = [f"{r.runbook.id:<{id_width}}  {r.score:5.1f}  {r.runbook.title}" for r in results]
-    return Outcome(code, "\n".join(lines) + "\n", notes)
+    return Outcome(code, search_table(results), notes)
 
 
 def cmd_eval(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
@@ -396,47 +367,12 @@ def cmd_eval(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
     return Outcome(EXIT_OK, eval_page(report), notes)
 
 
-def eval_page(report: dict[str, Any]) -> str:
-    """The metrics side by side with the baseline, then each failure."""
-
-    def cell(value: float | None) -> str:
-        return "   n/a" if value is None else f"{value:6.3f}"
-
-    counts = report["counts"]
-    lines = [f"{counts['cases']} cases: {counts['positives']} positive, {counts['negatives']} negative", "",
-             f"{'metric':<16}{'kb':>8}{'BM25':>8}"]  # fmt: skip
-    for key in ("top1", "top3", "mrr", "negatives_pass"):
-        lines.append(f"{key:<16}{cell(report[key]):>8}{cell(report['baseline'][key]):>8}")
-    ours, theirs = report["latency_ms"], report["baseline_latency_ms"]
-    lines.append(f"{'latency p50 ms':<16}{ours['p50']:>8.1f}{theirs['p50']:>8.1f}")
-    lines.append(f"{'latency p95 ms':<16}{ours['p95']:>8.1f}{theirs['p95']:>8.1f}")
-    failed = set(report["failures"])
-    lines += ["", f"failures: {len(report['failures'])}"]
-    for case in (case for case in report["cases"] if case["id"] in failed):
-        case_id = case["id"]
-        got = ", ".join(f"{i} ({c})" for i, c in zip(case["got"][:3], case["confidence"][:3], strict=False))
-        lines.append(
-            f"  {case_id}: expected {', '.join(case['expect']) or 'no high-confidence answer'}; got {got or 'nothing'}"
-        )
-    return "\n".join(lines) + "\n"
-
-
 def cmd_reference(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
     catalog, warning = _load(runbooks_dir)
     rows = reference_table(catalog, args.section)
     if args.json:
         return Outcome(EXIT_OK, _json(rows), warning)
-    lines: list[str] = []
-    for section in dict.fromkeys(row["section"] for row in rows):
-        key = {"flags": "flag", "details": "detail", "ports": "port"}[section]
-        lines += ["", section.upper()] if lines else [section.upper()]
-        for row in (r for r in rows if r["section"] == section):
-            extra = f" ({row['name']}, {row['status'] or 'no status'})" if section == "flags" else ""
-            extra = f" ({row['component']})" if section == "ports" else extra
-            lines.append(f"  {row[key]}{extra}: {row['meaning']}")
-            if row["runbooks"]:
-                lines.append(f"      runbooks: {', '.join(row['runbooks'])}")
-    return Outcome(EXIT_OK, "\n".join(lines) + "\n", warning)
+    return Outcome(EXIT_OK, reference_page(rows), warning)
 
 
 def cmd_index(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:

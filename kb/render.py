@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kb.markdown import blocks
 from kb.model import FixStep, Runbook, Step
@@ -72,6 +72,52 @@ def match_page(report: MatchReport, width: int = 100) -> str:
         lines += ["", "other candidates:"]
         lines += [f"{INDENT}{r.runbook.id:<40} {r.confidence:<6} {r.score:5.1f}  {r.runbook.title}" for r in others]
     return "\n".join(lines) + "\n" + _signals_line(report, width)
+
+
+def eval_page(report: dict[str, Any]) -> str:
+    """The metrics side by side with the baseline, then each failure."""
+
+    def cell(value: float | None) -> str:
+        return "   n/a" if value is None else f"{value:6.3f}"
+
+    counts = report["counts"]
+    lines = [f"{counts['cases']} cases: {counts['positives']} positive, {counts['negatives']} negative", "",
+             f"{'metric':<16}{'kb':>8}{'BM25':>8}"]  # fmt: skip
+    for key in ("top1", "top3", "mrr", "negatives_pass"):
+        lines.append(f"{key:<16}{cell(report[key]):>8}{cell(report['baseline'][key]):>8}")
+    ours, theirs = report["latency_ms"], report["baseline_latency_ms"]
+    lines.append(f"{'latency p50 ms':<16}{ours['p50']:>8.1f}{theirs['p50']:>8.1f}")
+    lines.append(f"{'latency p95 ms':<16}{ours['p95']:>8.1f}{theirs['p95']:>8.1f}")
+    failed = set(report["failures"])
+    lines += ["", f"failures: {len(report['failures'])}"]
+    for case in (case for case in report["cases"] if case["id"] in failed):
+        case_id = case["id"]
+        got = ", ".join(f"{i} ({c})" for i, c in zip(case["got"][:3], case["confidence"][:3], strict=False))
+        lines.append(
+            f"  {case_id}: expected {', '.join(case['expect']) or 'no high-confidence answer'}; got {got or 'nothing'}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def reference_page(rows: Sequence[dict[str, Any]]) -> str:
+    """`kb reference`: each flag, detail or port, what it means, and the runbooks that declare it."""
+    lines: list[str] = []
+    for section in dict.fromkeys(row["section"] for row in rows):
+        key = {"flags": "flag", "details": "detail", "ports": "port"}[section]
+        lines += ["", section.upper()] if lines else [section.upper()]
+        for row in (r for r in rows if r["section"] == section):
+            extra = f" ({row['name']}, {row['status'] or 'no status'})" if section == "flags" else ""
+            extra = f" ({row['component']})" if section == "ports" else extra
+            lines.append(f"{INDENT}{row[key]}{extra}: {row['meaning']}")
+            if row["runbooks"]:
+                lines.append(f"{INDENT * 3}runbooks: {', '.join(row['runbooks'])}")
+    return "\n".join(lines) + "\n"
+
+
+def search_table(results: Sequence[Result]) -> str:
+    """`kb search`: one line per result, id, score and title."""
+    id_width = max(len(r.runbook.id) for r in results)
+    return "".join(f"{r.runbook.id:<{id_width}}  {r.score:5.1f}  {r.runbook.title}\n" for r in results)
 
 
 def _why(result: Result, width: int) -> list[str]:
