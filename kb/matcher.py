@@ -93,6 +93,9 @@ def _result_json(result: Result, values: dict[str, str]) -> dict[str, Any]:
     }
 
 
+_TIERS = {Confidence.HIGH: 0, Confidence.MEDIUM: 1, Confidence.LOW: 2}
+
+
 def normalize(text: str) -> str:
     """Line endings unified and control characters dropped; everything else is matched as pasted."""
     return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
@@ -131,5 +134,6 @@ def combine(
         results.append(
             Result(library.catalog.get(runbook_id), score, confidence, evidence, hit.score if hit else 0.0, terms)
         )
-    results.sort(key=lambda r: (-r.score, r.runbook.id))
+    # A high-confidence answer never ranks below a medium one: the order and the labels must agree.
+    results.sort(key=lambda r: (_TIERS[r.confidence], -r.score, r.runbook.id))
     return results

@@ -95,3 +95,10 @@ def test_the_library_answers_from_a_directory_of_its_own(tmp_path: Path) -> None
         assert [r.runbook.id for r in match(GRID[3]["text"], own).results] == ["subset-no-healthy-upstream"]
     finally:
         own.close()
+
+
+@pytest.mark.parametrize("row", GRID, ids=lambda row: row["name"])
+def test_results_never_put_a_weaker_confidence_above_a_stronger_one(library: Library, row: dict[str, Any]) -> None:
+    order = {Confidence.HIGH: 0, Confidence.MEDIUM: 1, Confidence.LOW: 2}
+    tiers = [order[r.confidence] for r in match(row["text"], library, limit=10).results]
+    assert tiers == sorted(tiers)
