@@ -21,7 +21,7 @@ from kb.evaluate import evaluate, parse_cases
 from kb.inputs import MAX_INPUT, read_paste
 from kb.library import Library, open_library
 from kb.loader import LoadResult, load_runbooks
-from kb.matcher import match
+from kb.matcher import DEFAULT_LIMIT, match
 from kb.reference import reference_table
 from kb.render import eval_page, match_page, reference_page, runbook_page, runbook_table, search_table
 from kb.schema import SCHEMA_FILE_NAME, schema_text
@@ -174,7 +174,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     match.add_argument("file", nargs="?", default="-", metavar="FILE", help="file to read; - or nothing for stdin")
     match.add_argument("--json", action="store_true", help="print results, evidence and signals as JSON")
-    match.add_argument("--limit", type=_positive, default=5, metavar="N", help="results to show (default 5)")
+    match.add_argument(
+        "--limit", type=_positive, default=DEFAULT_LIMIT, metavar="N", help=f"results to show (default {DEFAULT_LIMIT})"
+    )
     match.set_defaults(handler=cmd_match)
 
     search = commands.add_parser("search", parents=[common], help="search runbooks by words (English or Chinese)")

@@ -27,12 +27,6 @@ _NEW = ("details", "termination", "transport", "rx", "tx", "duration", "upstream
 _OLD = _NEW[3:]
 
 
-def parse(text: str) -> dict[str, str] | None:
-    """The named fields of one access-log line (values as printed, quotes removed), or None."""
-    match = _HEAD.search(text)
-    return _fields(match) if match else None
-
-
 _KINDS = {
     "details": SignalKind.RESPONSE_CODE_DETAILS,
     "termination": SignalKind.CONNECTION_TERMINATION_DETAILS,
