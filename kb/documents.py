@@ -33,8 +33,8 @@ def document_of(runbook: Runbook, cut_chinese: Callable[[str], str]) -> Document
     """The index document: English words, Chinese words, and identifiers from signatures and examples.
 
     Identifiers come from the values the signatures test and from the signals the runbook's own
-    examples and symptoms contain, so a paste sharing a rare identifier with a runbook ranks it up
-    even when no signature names that identifier.
+    examples, symptoms and links (references, example sources) contain, so a paste sharing a rare
+    identifier with a runbook ranks it up even when no signature names that identifier.
     """
     declared = [
         exact_token(condition.signal, condition.equals)
@@ -43,6 +43,9 @@ def document_of(runbook: Runbook, cut_chinese: Callable[[str], str]) -> Document
         if condition.signal is not None and condition.equals is not None
     ]
     seen = [example.text for example in runbook.examples] + list(runbook.symptoms)
+    # The pages and threads the runbook cites or took its examples from: a paste linking to one of them
+    # shares a `link=` identifier with it.
+    seen += [reference.url for reference in runbook.references] + [example.source for example in runbook.examples]
     found = exact_tokens(extract(Paste.of("\n".join(seen))))
     body = [runbook.summary, *runbook.symptoms, " ".join(runbook.tags), runbook.cause or "", runbook.impact or ""]
     body += [example.text for example in runbook.examples]

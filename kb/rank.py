@@ -22,10 +22,12 @@ from kb.vocabulary import SignalKind
 # generic ones medium.
 HIGH_EVIDENCE = 6.0
 MEDIUM_EVIDENCE = 3.0
-# Signals every HTTP client, TLS library or Kubernetes cluster produces, mesh or not. A result is high only
-# when the paste shows Envoy or Istio at work: a signature on a mesh signal held, or the paste holds one
-# (a flag, a detail, an istiod log scope, a mesh port...). A bare `503`, `x509: certificate has expired`,
-# `413 Payload Too Large` or `CrashLoopBackOff`, even matched by a runbook's pattern, stays medium.
+# Signals that do not show a mesh at work: every HTTP client, TLS library or Kubernetes cluster produces
+# them, a link only points at a page, and Envoy's headers on a reply the upstream wrote show only that a
+# proxy was on the path. A result is high only when the paste shows Envoy or Istio at work: a signature on
+# a mesh signal held, or the paste holds one (a flag, a detail, an istiod log scope, a mesh port, a reply
+# Envoy wrote itself...). A bare `503`, `x509: certificate has expired`, `413 Payload Too Large`,
+# `CrashLoopBackOff` or a link to istio.io, even matched by a runbook's pattern, stays medium.
 GENERIC_KINDS = frozenset(
     {
         SignalKind.HTTP_STATUS,
@@ -36,8 +38,18 @@ GENERIC_KINDS = frozenset(
         SignalKind.POD_STATE,
         SignalKind.READY_CONTAINERS,
         SignalKind.K8S_EVENT_REASON,
+        SignalKind.LINK,
+        SignalKind.ENVOY_HEADER,
     }
 )
+GENERIC_SIGNALS = frozenset({(SignalKind.REPLIED_BY, "upstream")})
+
+
+def generic(kind: SignalKind, value: str | None = None) -> bool:
+    """Whether a signal (or, with no value, a condition on any value of `kind`) does not show a mesh at work."""
+    return kind in GENERIC_KINDS or (kind, value) in GENERIC_SIGNALS
+
+
 # Text similarity (BM25 over title, symptoms, summary, cause and examples) breaks ties and answers
 # typed questions. The best BM25 hit adds this much, the others in proportion to their BM25 score:
 # worth less than one strong signature, more than a generic one.
@@ -159,7 +171,7 @@ class Scorer:
                 judgement.excluded_by = judgement.excluded_by or rule.name
             else:
                 matched = tuple(describe(condition) for condition in rule.conditions)
-                specific = any(c.signal is not None and c.signal not in GENERIC_KINDS for c in rule.conditions)
+                specific = any(c.signal is not None and not generic(c.signal, c.equals) for c in rule.conditions)
                 judgement.evidence.append(Evidence(rule.name, rule.weight, rule.note, matched, lines, specific))
         return dict(judgements)
 
@@ -196,7 +208,7 @@ class Scorer:
 
 def mesh_paste(signals: Iterable[Signal]) -> bool:
     """Whether the paste itself shows Envoy or Istio at work (a signal of a kind only a mesh produces)."""
-    return any(signal.kind not in GENERIC_KINDS for signal in signals)
+    return any(not generic(signal.kind, signal.value) for signal in signals)
 
 
 def confidence_of(

@@ -32,6 +32,9 @@ class SignalKind(StrEnum):
     ANALYZER_CODE = "analyzer_code"
     XDS_TYPE = "xds_type"
     TLS_ERROR = "tls_error"
+    ENVOY_HEADER = "envoy_header"
+    REPLIED_BY = "replied_by"
+    LINK = "link"
 
 
 # kind -> (what the value is, example values). Values are normalised by the extractors exactly
@@ -110,6 +113,20 @@ SIGNAL_KINDS: dict[SignalKind, tuple[str, tuple[str, ...]]] = {
     SignalKind.TLS_ERROR: (
         "A TLS/X.509 failure reason from OpenSSL/BoringSSL, Go or curl, upper case.",
         ("CERTIFICATE_VERIFY_FAILED", "WRONG_VERSION_NUMBER", "SSLV3_ALERT_CERTIFICATE_EXPIRED"),
+    ),
+    SignalKind.ENVOY_HEADER: (
+        "A response header only Envoy sets, lower case: the `server` header Envoy writes or an `x-envoy-*` name.",
+        ("server: envoy", "server: istio-envoy", "x-envoy-upstream-service-time", "x-envoy-ratelimited"),
+    ),
+    SignalKind.REPLIED_BY: (
+        "Who wrote an HTTP response that passed through Envoy: `envoy` for a local reply (server header says "
+        "envoy, no `x-envoy-upstream-service-time`), `upstream` when that header shows an upstream answered.",
+        ("envoy", "upstream"),
+    ),
+    SignalKind.LINK: (
+        "An istio.io / envoyproxy.io page or an istio / envoyproxy GitHub thread the text links to, without "
+        "scheme, version, language or anchor.",
+        ("istio.io/docs/ops/common-problems/network-issues", "github.com/istio/istio/issues/11130"),
     ),
 }
 

@@ -1,0 +1,52 @@
+"""Response headers that show Envoy answered, and whether the reply came from Envoy itself or the upstream."""
+
+from __future__ import annotations
+
+import re
+
+from kb.signals.base import Paste, Signal, find_all
+from kb.vocabulary import SignalKind
+
+name = "envoy_headers"
+description = (
+    "Envoy's response headers (`server: envoy`, `server: istio-envoy`, `x-envoy-*`) and who wrote the reply: "
+    "Envoy itself when `x-envoy-upstream-service-time` is missing, the upstream when it is there."
+)
+
+# A header line as curl -v (`< name: value`), curl -I, wget -S or httpie print it.
+_ENVOY_HEADER = re.compile(
+    r"(?im)^[<\s]{0,4}(server:[ \t]{0,4}(?:istio-)?envoy|x-envoy-[a-z0-9-]{1,40})[ \t]{0,4}(?::|$)"
+)
+_STATUS_LINE = re.compile(r"(?m)^[<\s]{0,4}HTTP/[0-9.]{1,3} [1-5][0-9][0-9]\b")
+_HEADER_LINE = re.compile(r"^[<\s]{0,4}[A-Za-z0-9-]{1,60}:")
+# Envoy's router adds this header to every response it got from an upstream; local replies lack it.
+_UPSTREAM_TIME = "x-envoy-upstream-service-time"
+# A response's header block ends at a blank or non-header line; a block longer than this is not one.
+MAX_HEADER_LINES = 60
+
+
+def _header(match: re.Match[str]) -> str:
+    return " ".join(match[1].lower().replace(":", ": ").split())
+
+
+def extract(paste: Paste) -> list[Signal]:
+    found = find_all(paste, _ENVOY_HEADER, SignalKind.ENVOY_HEADER, _header, ("server:", "x-envoy-"), ignore_case=True)
+    return found + _replies(paste)
+
+
+def _replies(paste: Paste) -> list[Signal]:
+    """One `replied_by` signal per response whose headers show Envoy wrote it or passed it on."""
+    found = []
+    for offset, _ in paste.regions(("HTTP/",)):
+        if not _STATUS_LINE.match(paste.text, offset):
+            continue
+        headers = []
+        for line in paste.text[offset:].split("\n", MAX_HEADER_LINES + 1)[1 : MAX_HEADER_LINES + 1]:
+            if not _HEADER_LINE.match(line):
+                break
+            headers.append(line.strip("< \t\r").lower())
+        if any(header.startswith(_UPSTREAM_TIME) for header in headers):
+            found.append(Signal(SignalKind.REPLIED_BY, "upstream", paste.line_at(offset)))
+        elif any(re.fullmatch(r"server:\s*(?:istio-)?envoy", header) for header in headers):
+            found.append(Signal(SignalKind.REPLIED_BY, "envoy", paste.line_at(offset)))
+    return found
