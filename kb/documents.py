@@ -6,7 +6,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from kb.model import Runbook
-from kb.signals import Paste, Signal, extract
+from kb.signals import Paste, Signal, extract, links
+from kb.vocabulary import SignalKind
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,15 @@ def exact_tokens(signals: Iterable[Signal]) -> list[str]:
     return list(dict.fromkeys(exact_token(signal.kind, signal.value) for signal in signals))
 
 
+def cited_pages(runbook: Runbook) -> list[str]:
+    """The documentation pages and GitHub threads a runbook cites or took its examples from, as `link` values.
+
+    A paste that links to one of them is about what the runbook covers (see kb.rank's citation rules).
+    """
+    urls = [reference.url for reference in runbook.references] + [example.source for example in runbook.examples]
+    return list(dict.fromkeys(signal.value for signal in links.extract(Paste.of("\n".join(urls)))))
+
+
 def document_of(runbook: Runbook, cut_chinese: Callable[[str], str]) -> Document:
     """The index document: English words, Chinese words, and identifiers from signatures and examples.
 
@@ -43,10 +53,8 @@ def document_of(runbook: Runbook, cut_chinese: Callable[[str], str]) -> Document
         if condition.signal is not None and condition.equals is not None
     ]
     seen = [example.text for example in runbook.examples] + list(runbook.symptoms)
-    # The pages and threads the runbook cites or took its examples from: a paste linking to one of them
-    # shares a `link=` identifier with it.
-    seen += [reference.url for reference in runbook.references] + [example.source for example in runbook.examples]
     found = exact_tokens(extract(Paste.of("\n".join(seen))))
+    found += [exact_token(SignalKind.LINK, page) for page in cited_pages(runbook)]
     body = [runbook.summary, *runbook.symptoms, " ".join(runbook.tags), runbook.cause or "", runbook.impact or ""]
     body += [example.text for example in runbook.examples]
     zh = [runbook.title_zh or "", runbook.summary_zh or "", *runbook.symptoms_zh]

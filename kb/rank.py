@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from kb.documents import cited_pages
 from kb.model import Condition, Runbook
 from kb.patterns import PatternSet, compile_pattern
 from kb.signals import Paste, Signal
@@ -50,6 +51,12 @@ def generic(kind: SignalKind, value: str | None = None) -> bool:
     return kind in GENERIC_KINDS or (kind, value) in GENERIC_SIGNALS
 
 
+# A paste that links to a documentation page or GitHub thread a runbook cites (its references and its
+# examples' sources) is about what that runbook covers. The weight is shared among the runbooks citing the
+# page, and even undivided it stays below MEDIUM_EVIDENCE: it lifts a runbook among candidates, never
+# answers alone.
+CITATION_WEIGHT = 2.0
+CITATION_RULE = "cites-the-linked-page"
 # Text similarity (BM25 over title, symptoms, summary, cause and examples) breaks ties and answers
 # typed questions. The best BM25 hit adds this much, the others in proportion to their BM25 score:
 # worth less than one strong signature, more than a generic one.
@@ -124,6 +131,7 @@ class Scorer:
     """
 
     def __init__(self, runbooks: Iterable[Runbook]) -> None:
+        runbooks = list(runbooks)
         self._rules: list[_Rule] = []
         patterns: dict[str, int] = {}
         self._by_pattern: dict[int, list[int]] = defaultdict(list)
@@ -137,6 +145,7 @@ class Scorer:
                 )
             for exclusion in runbook.excludes:
                 self._rules.append(_Rule(runbook.id, exclusion.name, 0.0, exclusion.note, exclusion.when, True))
+        self._rules += _citation_rules(runbooks)
         for number, rule in enumerate(self._rules):
             for condition in rule.conditions:
                 if condition.pattern is not None:
@@ -204,6 +213,26 @@ class Scorer:
         if condition.matches is not None:
             return self._matchers[condition.matches].search(signal.value) is not None
         return True
+
+
+def _citation_rules(runbooks: Sequence[Runbook]) -> list[_Rule]:
+    """One rule per page a runbook cites: the paste links to it. The weight is shared among the citers."""
+    citing: dict[str, list[str]] = defaultdict(list)
+    for runbook in runbooks:
+        for page in cited_pages(runbook):
+            citing[page].append(runbook.id)
+    return [
+        _Rule(
+            runbook_id,
+            CITATION_RULE,
+            CITATION_WEIGHT / len(citers),
+            f"The paste links to {page}, which this runbook cites.",
+            (Condition(signal=SignalKind.LINK, equals=page),),
+            False,
+        )
+        for page, citers in citing.items()
+        for runbook_id in citers
+    ]
 
 
 def mesh_paste(signals: Iterable[Signal]) -> bool:

@@ -46,6 +46,17 @@ _WORD = re.compile(r"\w+(?:\.?\w+)*")
 # would love them, and meaningless for the next paste. Only HTTP status codes are kept; ports and other
 # identifiers reach the index through the `exact` field.
 _NOISE = re.compile(r"(?=.*[0-9])(?![1-5][0-9][0-9]$).+")
+# Words of dates and of the headers every HTTP response carries (`date: Thu, 14 Jun 2018 08:45:48 GMT`,
+# `content-length: 57`, `content-type: text/plain; charset=utf-8`): as rare in runbooks as request ids and
+# as meaningless, so a curl paste would spend its query terms on them.
+BOILERPLATE = frozenset(
+    {
+        "mon", "tue", "wed", "thu", "fri", "sat", "sun",
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+        "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
+        "gmt", "utc", "cst", "pst", "date", "content", "length", "charset", "utf",
+    }
+)  # fmt: skip
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 # The ranked query uses this many English terms: the rarest in the library, which are both the most
 # telling and the cheapest to look up (a common term has a long posting list).
@@ -196,7 +207,7 @@ class SearchIndex:
                 counts[word] += counts[short]
         stems: dict[str, int] = {}
         for word, count in counts.items():
-            if _NOISE.match(word):
+            if word in BOILERPLATE or _NOISE.match(word):
                 continue
             for token in _ENGLISH(word):
                 stems[token.text] = stems.get(token.text, 0) + count

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 import yaml
 
+from kb.documents import cited_pages
 from kb.library import Library, open_library
 from kb.matcher import match, normalize
-from kb.rank import Confidence
+from kb.rank import CITATION_RULE, CITATION_WEIGHT, Confidence
 
 from .conftest import DATA, RUNBOOKS
 
@@ -46,6 +47,27 @@ def test_evidence_names_signatures_and_lines(library: Library) -> None:
     by_name = {e.signature: e for e in best.evidence}
     assert by_name["uh-on-subset-cluster"].lines == (2,)
     assert "response_flag = UH" in by_name["uh-on-subset-cluster"].matched
+
+
+def test_a_link_to_a_page_runbooks_cite_is_shared_evidence_for_them(library: Library) -> None:
+    citing: dict[str, list[str]] = {}
+    for runbook in library.catalog:
+        for page in cited_pages(runbook):
+            citing.setdefault(page, []).append(runbook.id)
+    istio_pages = sorted((page, ids) for page, ids in citing.items() if page.startswith("istio.io/"))
+    page, (only,) = next((page, ids) for page, ids in istio_pages if len(ids) == 1)
+    link = f"https://istio.io/v1.20/{page.removeprefix('istio.io/')}/#fix"
+    report = match(f"I followed {link} and it still fails", library)
+    best = report.results[0]
+    assert best.runbook.id == only
+    assert [e.weight for e in best.evidence if e.signature == CITATION_RULE] == [CITATION_WEIGHT]
+    assert best.confidence is Confidence.LOW  # a link is a pointer, not evidence of the incident
+
+    shared, citers = next((page, ids) for page, ids in istio_pages if len(ids) > 2)
+    report = match(f"see https://istio.io/latest/{shared.removeprefix('istio.io/')}/", library)
+    weights = {r.runbook.id: e.weight for r in report.results for e in r.evidence if e.signature == CITATION_RULE}
+    assert weights and set(weights) <= set(citers)
+    assert all(weight == CITATION_WEIGHT / len(citers) for weight in weights.values())
 
 
 def test_commands_come_back_with_placeholders_filled(library: Library) -> None:
