@@ -32,7 +32,10 @@ class PatternSet:
     """Many patterns searched in one pass over the text (an RE2 set), then located one by one."""
 
     def __init__(self, patterns: Sequence[str]) -> None:
-        self._compiled = [compile_pattern(pattern) for pattern in patterns]
+        self._patterns = list(patterns)
+        # Compiled one by one only when the set found them: most never match, and compiling hundreds of
+        # patterns up front would add a tenth of a second to every cold `kb match`.
+        self._compiled: dict[int, Any] = {}
         self._set: Any = None
         if patterns:
             self._set = re2.Set.SearchSet(_OPTIONS)
@@ -41,7 +44,7 @@ class PatternSet:
             self._set.Compile()
 
     def __len__(self) -> int:
-        return len(self._compiled)
+        return len(self._patterns)
 
     def matching(self, text: str) -> set[int]:
         """Indexes of the patterns found anywhere in `text`."""
@@ -50,5 +53,8 @@ class PatternSet:
 
     def first_offset(self, index: int, text: str) -> int:
         """Where pattern `index` first matches in `text` (it must match)."""
-        found = self._compiled[index].search(text)
+        compiled = self._compiled.get(index)
+        if compiled is None:
+            compiled = self._compiled[index] = compile_pattern(self._patterns[index])
+        found = compiled.search(text)
         return int(found.start()) if found is not None else 0
