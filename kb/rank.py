@@ -221,18 +221,12 @@ def _citation_rules(runbooks: Sequence[Runbook]) -> list[_Rule]:
     for runbook in runbooks:
         for page in cited_pages(runbook):
             citing[page].append(runbook.id)
-    return [
-        _Rule(
-            runbook_id,
-            CITATION_RULE,
-            CITATION_WEIGHT / len(citers),
-            f"The paste links to {page}, which this runbook cites.",
-            (Condition(signal=SignalKind.LINK, equals=page),),
-            False,
-        )
-        for page, citers in citing.items()
-        for runbook_id in citers
-    ]
+    rules = []
+    for page, citers in citing.items():
+        condition = (Condition(signal=SignalKind.LINK, equals=page),)
+        note = f"The paste links to {page}, which this runbook cites."
+        rules += [_Rule(rid, CITATION_RULE, CITATION_WEIGHT / len(citers), note, condition, False) for rid in citers]
+    return rules
 
 
 def mesh_paste(signals: Iterable[Signal]) -> bool:

@@ -91,11 +91,18 @@ def _schema() -> Schema:
 
 
 def cut_chinese(text: str) -> str:
-    """Chinese text cut into words (jieba's search mode) and joined by spaces; other text is kept."""
+    """The Chinese runs of `text` cut into words (jieba's search mode), joined by spaces.
+
+    Other text is dropped: queries look up only Chinese words in this field (English words are matched in
+    `title` and `body`), and leaving it out halves the time jieba takes.
+    """
+    runs = _CJK.findall(text)
+    if not runs:
+        return ""
     import jieba  # Imported here: only index builds with Chinese text pay its ~0.8 s dictionary load.
 
     jieba.setLogLevel(60)
-    return " ".join(word for word in jieba.cut_for_search(text) if word.strip())
+    return " ".join(word for run in runs for word in jieba.cut_for_search(run) if word.strip())
 
 
 # From this many documents the writer uses two processes and keeps their segments unmerged: a 10,000-runbook

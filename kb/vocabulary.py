@@ -115,8 +115,9 @@ SIGNAL_KINDS: dict[SignalKind, tuple[str, tuple[str, ...]]] = {
         ("CERTIFICATE_VERIFY_FAILED", "WRONG_VERSION_NUMBER", "SSLV3_ALERT_CERTIFICATE_EXPIRED"),
     ),
     SignalKind.ENVOY_HEADER: (
-        "A response header only Envoy sets, lower case: the `server` header Envoy writes or an `x-envoy-*` name.",
-        ("server: envoy", "server: istio-envoy", "x-envoy-upstream-service-time", "x-envoy-ratelimited"),
+        "An `x-envoy-*` response header that tells why Envoy answered as it did, lower case (the routine ones, "
+        "such as `x-envoy-upstream-service-time`, are summed up by `replied_by`).",
+        ("x-envoy-ratelimited", "x-envoy-overloaded", "x-envoy-degraded"),
     ),
     SignalKind.REPLIED_BY: (
         "Who wrote an HTTP response that passed through Envoy: `envoy` for a local reply (server header says "

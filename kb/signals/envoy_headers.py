@@ -9,8 +9,8 @@ from kb.vocabulary import SignalKind
 
 name = "envoy_headers"
 description = (
-    "Envoy's response headers (`server: envoy`, `server: istio-envoy`, `x-envoy-*`) and who wrote the reply: "
-    "Envoy itself when `x-envoy-upstream-service-time` is missing, the upstream when it is there."
+    "Who wrote a reply that passed through Envoy (Envoy itself when the server header says envoy and "
+    "`x-envoy-upstream-service-time` is missing, else the upstream), and the `x-envoy-*` headers that say why."
 )
 
 # A header line as curl -v (`< name: value`), curl -I, wget -S or httpie print it.
@@ -21,12 +21,30 @@ _STATUS_LINE = re.compile(r"(?m)^[<\s]{0,4}HTTP/[0-9.]{1,3} [1-5][0-9][0-9]\b")
 _HEADER_LINE = re.compile(r"^[<\s]{0,4}[A-Za-z0-9-]{1,60}:")
 # Envoy's router adds this header to every response it got from an upstream; local replies lack it.
 _UPSTREAM_TIME = "x-envoy-upstream-service-time"
+# Headers Envoy puts on ordinary traffic: they say a proxy was on the path, not what went wrong, and the
+# `replied_by` signal already says what they tell. Only the other `x-envoy-*` headers become signals.
+ROUTINE = frozenset(
+    {
+        "server: envoy",
+        "server: istio-envoy",
+        "x-envoy-upstream-service-time",
+        "x-envoy-decorator-operation",
+        "x-envoy-peer-metadata",
+        "x-envoy-peer-metadata-id",
+        "x-envoy-attempt-count",
+        "x-envoy-expected-rq-timeout-ms",
+        "x-envoy-original-path",
+        "x-envoy-internal",
+        "x-envoy-external-address",
+    }
+)
 # A response's header block ends at a blank or non-header line; a block longer than this is not one.
 MAX_HEADER_LINES = 60
 
 
-def _header(match: re.Match[str]) -> str:
-    return " ".join(match[1].lower().replace(":", ": ").split())
+def _header(match: re.Match[str]) -> str | None:
+    header = " ".join(match[1].lower().replace(":", ": ").split())
+    return None if header in ROUTINE else header
 
 
 def extract(paste: Paste) -> list[Signal]:
