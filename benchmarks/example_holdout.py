@@ -19,11 +19,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import RUNBOOKS
 from kb.catalog import Catalog, Entry
+from kb.documents import document_of
 from kb.evaluate import Case, Outcome, metrics, run_baseline, run_matcher
-from kb.library import Library, _document
+from kb.library import Library
 from kb.loader import load_runbooks
 from kb.rank import Scorer
-from kb.search import SearchIndex
+from kb.search import SearchIndex, cut_chinese
 
 
 def fold_library(entries: list[Entry], fold: int, folds: int) -> tuple[Library, list[Case]]:
@@ -39,7 +40,7 @@ def fold_library(entries: list[Entry], fold: int, folds: int) -> tuple[Library, 
                 kept.append(example)
         kept_entries.append(Entry(runbook.model_copy(update={"examples": tuple(kept)}), entry.path))
     catalog = Catalog(kept_entries)
-    index = SearchIndex.in_memory([_document(runbook) for runbook in catalog])
+    index = SearchIndex.in_memory([document_of(runbook, cut_chinese) for runbook in catalog])
     return Library(catalog, index, Scorer(catalog)), cases
 
 

@@ -13,10 +13,10 @@ description = (
     "`x-envoy-upstream-service-time` is missing, else the upstream), and the `x-envoy-*` headers that say why."
 )
 
-# A header line as curl -v (`< name: value`), curl -I, wget -S or httpie print it.
-_ENVOY_HEADER = re.compile(
-    r"(?im)^[<\s]{0,4}(server:[ \t]{0,4}(?:istio-)?envoy|x-envoy-[a-z0-9-]{1,40})[ \t]{0,4}(?::|$)"
-)
+# An `x-envoy-*` header line as curl -v (`< name: value`), curl -I, wget -S or httpie print it.
+_ENVOY_HEADER = re.compile(r"(?im)^[<\s]{0,4}(x-envoy-[a-z0-9-]{1,40})[ \t]{0,4}(?::|$)")
+# The server header Envoy writes (`istio-envoy` on Istio's gateways), as a lower-cased header line.
+_ENVOY_SERVER = re.compile(r"server:\s*(?:istio-)?envoy")
 _STATUS_LINE = re.compile(r"(?m)^[<\s]{0,4}HTTP/[0-9.]{1,3} [1-5][0-9][0-9]\b")
 _HEADER_LINE = re.compile(r"^[<\s]{0,4}[A-Za-z0-9-]{1,60}:")
 # Envoy's router adds this header to every response it got from an upstream; local replies lack it.
@@ -25,8 +25,6 @@ _UPSTREAM_TIME = "x-envoy-upstream-service-time"
 # `replied_by` signal already says what they tell. Only the other `x-envoy-*` headers become signals.
 ROUTINE = frozenset(
     {
-        "server: envoy",
-        "server: istio-envoy",
         "x-envoy-upstream-service-time",
         "x-envoy-decorator-operation",
         "x-envoy-peer-metadata",
@@ -43,12 +41,12 @@ MAX_HEADER_LINES = 60
 
 
 def _header(match: re.Match[str]) -> str | None:
-    header = " ".join(match[1].lower().replace(":", ": ").split())
+    header = match[1].lower()
     return None if header in ROUTINE else header
 
 
 def extract(paste: Paste) -> list[Signal]:
-    found = find_all(paste, _ENVOY_HEADER, SignalKind.ENVOY_HEADER, _header, ("server:", "x-envoy-"), ignore_case=True)
+    found = find_all(paste, _ENVOY_HEADER, SignalKind.ENVOY_HEADER, _header, ("x-envoy-",), ignore_case=True)
     return found + _replies(paste)
 
 
@@ -65,6 +63,6 @@ def _replies(paste: Paste) -> list[Signal]:
             headers.append(line.strip("< \t\r").lower())
         if any(header.startswith(_UPSTREAM_TIME) for header in headers):
             found.append(Signal(SignalKind.REPLIED_BY, "upstream", paste.line_at(offset)))
-        elif any(re.fullmatch(r"server:\s*(?:istio-)?envoy", header) for header in headers):
+        elif any(_ENVOY_SERVER.fullmatch(header) for header in headers):
             found.append(Signal(SignalKind.REPLIED_BY, "envoy", paste.line_at(offset)))
     return found
