@@ -39,12 +39,13 @@ def cited_pages(runbook: Runbook) -> list[str]:
     return list(dict.fromkeys(signal.value for signal in links.extract(Paste.of("\n".join(urls)))))
 
 
-def document_of(runbook: Runbook, cut_chinese: Callable[[str], str]) -> Document:
+def document_of(runbook: Runbook, cut_chinese: Callable[[str], str], cited: Sequence[str] | None = None) -> Document:
     """The index document: English words, Chinese words, and identifiers from signatures and examples.
 
     Identifiers come from the values the signatures test and from the signals the runbook's own
     examples, symptoms and links (references, example sources) contain, so a paste sharing a rare
-    identifier with a runbook ranks it up even when no signature names that identifier.
+    identifier with a runbook ranks it up even when no signature names that identifier. `cited` is
+    `cited_pages(runbook)` when the caller has it already.
     """
     declared = [
         exact_token(condition.signal, condition.equals)
@@ -54,7 +55,7 @@ def document_of(runbook: Runbook, cut_chinese: Callable[[str], str]) -> Document
     ]
     seen = [example.text for example in runbook.examples] + list(runbook.symptoms)
     found = exact_tokens(extract(Paste.of("\n".join(seen))))
-    found += [exact_token(SignalKind.LINK, page) for page in cited_pages(runbook)]
+    found += [exact_token(SignalKind.LINK, page) for page in (cited_pages(runbook) if cited is None else cited)]
     body = [runbook.summary, *runbook.symptoms, " ".join(runbook.tags), runbook.cause or "", runbook.impact or ""]
     body += [example.text for example in runbook.examples]
     zh = [runbook.title_zh or "", runbook.summary_zh or "", *runbook.symptoms_zh]

@@ -23,10 +23,10 @@ from importlib import metadata
 from pathlib import Path
 
 from kb import __version__
-from kb.catalog import Catalog
-from kb.documents import Document, document_of
+from kb.catalog import Catalog, Entry
+from kb.documents import Document, cited_pages, document_of
 from kb.errors import UsageError
-from kb.loader import LoadResult, Problem, load_runbooks, runbook_files
+from kb.loader import LoadResult, Problem, collector_paused, load_runbooks, runbook_files
 from kb.model import Runbook
 from kb.rank import Scorer
 from kb.search import SCHEMA_VERSION, SearchIndex, cut_chinese, write_index
@@ -80,7 +80,13 @@ def open_library(runbooks_dir: Path, cache_dir: Path | None) -> Library:
     """The library for `runbooks_dir`, from the cache when it is current, else built (and cached)."""
     if not runbooks_dir.is_dir():
         raise UsageError(f"runbooks directory not found: {runbooks_dir}")
-    runbooks_dir = runbooks_dir.resolve()
+    # Loading or building keeps every object it makes; the collector would only rescan them, again and again
+    # (a third of a 10,000-runbook build). The index writer's forked processes inherit the pause.
+    with collector_paused():
+        return _open(runbooks_dir.resolve(), cache_dir)
+
+
+def _open(runbooks_dir: Path, cache_dir: Path | None) -> Library:
     key = content_hash(runbooks_dir)
     if cache_dir is not None and _trusted(cache_dir):
         index_dir = cache_dir / f"index-{key}"
@@ -118,27 +124,64 @@ def _trusted(cache_dir: Path) -> bool:
     return info.st_uid == os.getuid() and not group_writable and not info.st_mode & stat.S_IWOTH
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """What a loading worker makes of one valid runbook, so the main process need not redo it on one core."""
+
+    document: Document
+    cited: tuple[str, ...]  # the pages the Scorer's citation rules look for
+
+
+def _prepare(runbook: Runbook) -> _Prepared:
+    cited = tuple(cited_pages(runbook))
+    return _Prepared(document_of(runbook, cut_chinese, cited), cited)
+
+
+def _prepared(result: LoadResult) -> list[tuple[Runbook, _Prepared]]:
+    """Each loaded runbook with its preparation, in catalog order (made while loading, in the workers)."""
+    return [(runbook, result.derived.get(runbook.id) or _prepare(runbook)) for runbook in result.catalog]
+
+
+def _pickled(runbook: Runbook, result: LoadResult) -> bytes:
+    """The runbook's pickle: the one it crossed from its worker process in, else a new one."""
+    return result.pickled.get(runbook.id) or pickle.dumps(runbook, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+@dataclass(frozen=True)
+class _CatalogFile:
+    """The catalog file's content: each runbook pickled on its own where it was loaded, so writing the file
+    does not pickle the whole library again, and what the Scorer needs besides the runbooks."""
+
+    runbooks: list[tuple[Path, bytes]]
+    cited: dict[str, tuple[str, ...]]
+    problems: tuple[Problem, ...]
+
+
 def _open_cached(index_dir: Path) -> Library | None:
     try:
         with (index_dir / CATALOG_FILE).open("rb") as handle:
-            catalog, problems = pickle.load(handle)
+            stored: _CatalogFile = pickle.load(handle)
+        catalog = Catalog([Entry(pickle.loads(blob), path) for path, blob in stored.runbooks])
         index = SearchIndex.open(index_dir)
-        scorer = Scorer(catalog)
+        scorer = Scorer(catalog, stored.cited)
     except Exception:
         return None
     with contextlib.suppress(OSError):
         os.utime(index_dir)  # marks it recently used for pruning; a read-only cache is fine
-    return Library(catalog, index, scorer, problems, index_dir)
+    return Library(catalog, index, scorer, stored.problems, index_dir)
 
 
 def _build_cached(runbooks_dir: Path, cache_dir: Path, index_dir: Path) -> Library:
     cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    result = load_runbooks(runbooks_dir, derive=_document)
+    result = load_runbooks(runbooks_dir, derive=_prepare)
+    pairs = _prepared(result)
+    cited = {runbook.id: item.cited for runbook, item in pairs}
+    blobs = [(result.catalog.path_of(runbook.id), _pickled(runbook, result)) for runbook, _ in pairs]
     building = Path(tempfile.mkdtemp(prefix=".build-", dir=cache_dir))
     try:
-        write_index(building, documents(result))
+        write_index(building, [item.document for _, item in pairs])
         with (building / CATALOG_FILE).open("wb") as handle:
-            pickle.dump((result.catalog, result.problems), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(_CatalogFile(blobs, cited, result.problems), handle, protocol=pickle.HIGHEST_PROTOCOL)
         try:
             building.rename(index_dir)
         except OSError:
@@ -149,18 +192,8 @@ def _build_cached(runbooks_dir: Path, cache_dir: Path, index_dir: Path) -> Libra
         raise
     _prune(cache_dir, keep=index_dir)
     # The catalog is already in memory; only the index needs opening (from whichever copy won).
-    return Library(
-        result.catalog, SearchIndex.open(index_dir), Scorer(result.catalog), result.problems, index_dir, True
-    )
-
-
-def _document(runbook: Runbook) -> Document:
-    return document_of(runbook, cut_chinese)
-
-
-def documents(result: LoadResult) -> list[Document]:
-    """The index documents of every loaded runbook, in catalog order (most were cut while loading)."""
-    return [result.derived.get(runbook.id) or _document(runbook) for runbook in result.catalog]
+    scorer = Scorer(result.catalog, cited)
+    return Library(result.catalog, SearchIndex.open(index_dir), scorer, result.problems, index_dir, True)
 
 
 def _discard(directory: Path) -> None:
@@ -172,9 +205,11 @@ def _discard(directory: Path) -> None:
 
 
 def _build_in_memory(runbooks_dir: Path) -> Library:
-    result = load_runbooks(runbooks_dir, derive=_document)
-    index = SearchIndex.in_memory(documents(result))
-    return Library(result.catalog, index, Scorer(result.catalog), result.problems, None, built=True)
+    result = load_runbooks(runbooks_dir, derive=_prepare)
+    pairs = _prepared(result)
+    index = SearchIndex.in_memory([item.document for _, item in pairs])
+    cited = {runbook.id: item.cited for runbook, item in pairs}
+    return Library(result.catalog, index, Scorer(result.catalog, cited), result.problems, None, built=True)
 
 
 def _prune(cache_dir: Path, keep: Path) -> None:

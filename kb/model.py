@@ -18,6 +18,7 @@ from pydantic import (
     Field,
     Strict,
     StringConstraints,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -126,7 +127,12 @@ Command = Annotated[
 
 
 class ConsistencyError(ValueError):
-    """A cross-field rule of `kb.checks` failed; the loader reports all of them itself, with their lines."""
+    """A cross-field rule of `kb.checks` failed."""
+
+
+# Validation context flag: the caller ran `kb.checks.runbook_findings` on the raw data itself (the loader does,
+# to report every finding with its line) and keeps the runbook only when there were none.
+CHECKED_ACROSS_FIELDS = "checked_across_fields"
 
 
 class StrictModel(BaseModel):
@@ -246,7 +252,9 @@ class Runbook(StrictModel):
         return _no_duplicates(values)
 
     @model_validator(mode="after")
-    def _consistent(self) -> Runbook:
+    def _consistent(self, info: ValidationInfo) -> Runbook:
+        if info.context and info.context.get(CHECKED_ACROSS_FIELDS):
+            return self
         findings = runbook_findings(self.model_dump(mode="json"))
         if findings:
             raise ConsistencyError(f"{'.'.join(map(str, findings[0].path))}: {findings[0].message}")

@@ -6,7 +6,7 @@ Every number that decides a ranking or a confidence is named here with the reaso
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -130,7 +130,8 @@ class Scorer:
     present, and dictionaries keyed by signal kind and value find the structured conditions.
     """
 
-    def __init__(self, runbooks: Iterable[Runbook]) -> None:
+    def __init__(self, runbooks: Iterable[Runbook], cited: Mapping[str, Sequence[str]] | None = None) -> None:
+        """`cited` maps runbook ids to their `cited_pages`, when the caller has them already."""
         runbooks = list(runbooks)
         self._rules: list[_Rule] = []
         patterns: dict[str, int] = {}
@@ -145,7 +146,7 @@ class Scorer:
                 )
             for exclusion in runbook.excludes:
                 self._rules.append(_Rule(runbook.id, exclusion.name, 0.0, exclusion.note, exclusion.when, True))
-        self._rules += _citation_rules(runbooks)
+        self._rules += _citation_rules(runbooks, cited or {})
         for number, rule in enumerate(self._rules):
             for condition in rule.conditions:
                 if condition.pattern is not None:
@@ -215,11 +216,12 @@ class Scorer:
         return True
 
 
-def _citation_rules(runbooks: Sequence[Runbook]) -> list[_Rule]:
+def _citation_rules(runbooks: Sequence[Runbook], cited: Mapping[str, Sequence[str]]) -> list[_Rule]:
     """One rule per page a runbook cites: the paste links to it. The weight is shared among the citers."""
     citing: dict[str, list[str]] = defaultdict(list)
     for runbook in runbooks:
-        for page in cited_pages(runbook):
+        pages = cited.get(runbook.id)
+        for page in cited_pages(runbook) if pages is None else pages:
             citing[page].append(runbook.id)
     rules = []
     for page, citers in citing.items():

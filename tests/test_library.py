@@ -166,3 +166,29 @@ def test_stale_build_leftovers_are_cleaned(runbooks: Path, tmp_path: Path) -> No
     os.utime(leftover, (0, 0))
     open_library(runbooks, cache).close()
     assert not leftover.exists()
+
+
+def test_a_large_library_built_in_worker_processes_matches_like_a_small_one(
+    runbooks: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From PARALLEL_FROM files runbooks load in worker processes and arrive pickled (the cache stores those
+    pickles as they are); from PARALLEL_INDEX_FROM the index is written by two processes. Lowering both
+    thresholds runs that path on the small library: the result must equal the single-process build's."""
+    (runbooks / "broken.yaml").write_text("id: broken\nkind: [\n", encoding="utf-8")
+    serial = open_library(runbooks, tmp_path / "serial-cache")
+    expected = match(UH_LINE, serial)
+    monkeypatch.setattr("kb.loader.PARALLEL_FROM", 2)
+    monkeypatch.setattr("kb.search.PARALLEL_INDEX_FROM", 2)
+    cache = tmp_path / "parallel-cache"
+    built = open_library(runbooks, cache)
+    reopened = open_library(runbooks, cache)
+    assert built.built and not reopened.built
+    for library in (built, reopened):
+        assert list(library.catalog) == list(serial.catalog)
+        assert library.problems == serial.problems
+        got = match(UH_LINE, library)
+        assert [(r.runbook.id, r.score, r.confidence) for r in got.results] == [
+            (r.runbook.id, r.score, r.confidence) for r in expected.results
+        ]
+        library.close()
+    serial.close()
