@@ -182,22 +182,24 @@ class SearchIndex:
         # The array matcher scores every candidate exactly and is faster than the default union tree here,
         # but it does not track matched terms, so those are looked up afterwards for the top hits only.
         query.matcher_type = wq.Or.ARRAY_MATCHER
-        results = self._searcher.search(query, limit=limit)
-        return [
-            Hit(result["id"], float(result.score), self._held_terms(result.docnum, pairs) if rank < TERMS_FOR else ())
-            for rank, result in enumerate(results)
-        ]
+        results = list(self._searcher.search(query, limit=limit))
+        held = self._held_terms([result.docnum for result in results[:TERMS_FOR]], pairs)
+        return [Hit(result["id"], float(result.score), held.get(result.docnum, ())) for result in results]
 
-    def _held_terms(self, docnum: int, pairs: Sequence[tuple[str, str]]) -> tuple[str, ...]:
-        held = set()
-        for field, term in pairs:
-            if term in held or not self._frequency(field, term):
+    def _held_terms(self, docnums: Sequence[int], pairs: Sequence[tuple[str, str]]) -> dict[int, tuple[str, ...]]:
+        """The query terms each of `docnums` holds, reading each term's postings once for all of them."""
+        held: dict[int, set[str]] = {docnum: set() for docnum in docnums}
+        for field, term in dict.fromkeys(pairs):
+            if not self._frequency(field, term):
                 continue
             postings = self._reader.postings(field, term)
-            postings.skip_to(docnum)
-            if postings.is_active() and postings.id() == docnum:
-                held.add(term)
-        return tuple(sorted(held))
+            for docnum in sorted(docnums):
+                if not postings.is_active():
+                    break
+                postings.skip_to(docnum)
+                if postings.is_active() and postings.id() == docnum:
+                    held[docnum].add(term)
+        return {docnum: tuple(sorted(terms)) for docnum, terms in held.items()}
 
     def plain_search(self, text: str, limit: int, field: str = "body") -> list[Hit]:
         """The naive peer: every distinct word of `text` OR-ed over one field, no term selection."""
