@@ -8,7 +8,10 @@ from kb.signals.base import Paste, Signal, constant, find_all, first_group
 from kb.vocabulary import SignalKind
 
 name = "tls"
-description = "TLS/X.509 failure reasons: BoringSSL/OpenSSL reason codes, Go x509 errors, curl SSL messages."
+description = (
+    "TLS/X.509 failure reasons: BoringSSL/OpenSSL reason codes, Go x509 errors, curl SSL messages, and a "
+    "server certificate (curl -v, openssl s_client) issued to another site than the host connected to."
+)
 
 # BoringSSL `...:SSL routines:OPENSSL_internal:REASON` and bare reason codes, kept as written.
 _CODE = re.compile(
@@ -36,17 +39,55 @@ _WORDS = (
         ),
         "HOSTNAME_MISMATCH",
     ),
+    (re.compile(r"(?i)verify error:num=62:hostname mismatch"), "HOSTNAME_MISMATCH"),
     (re.compile(r"(?i)tls: handshake failure|sslv3 alert handshake failure"), "HANDSHAKE_FAILURE"),
     (re.compile(r"tls: first record does not look like a TLS handshake"), "NOT_TLS"),
 )
 
 
 _CODE_NEEDLES = ("SSL", "TLS", "CERTIFICATE", "WRONG", "UNKNOWN", "HTTP_REQUEST", "CIPHER")
-_WORD_NEEDLES = ("version number", "protocol", "certificate", "x509", "handshake", "sans", "tls:")
+_WORD_NEEDLES = ("version number", "protocol", "certificate", "x509", "handshake", "sans", "tls:", "mismatch")
 
 
 def extract(paste: Paste) -> list[Signal]:
     found = find_all(paste, _CODE, SignalKind.TLS_ERROR, first_group, _CODE_NEEDLES)
     for pattern, reason in _WORDS:
         found += find_all(paste, pattern, SignalKind.TLS_ERROR, constant(reason), _WORD_NEEDLES, ignore_case=True)
+    return found + _served_for_another_site(paste)
+
+
+# The host a TLS client connected to, as curl -v and openssl s_client print it.
+_HOST = re.compile(
+    r"^\* (?:Connected to|Host) ([A-Za-z0-9.-]{1,253})[ :]"
+    r"|openssl s_client\b[^\n]*?-(?:connect|servername)[ =]([A-Za-z0-9.-]{1,253})"
+)
+# The leaf certificate's subject: curl's `*  subject: ...; CN=x`, openssl's `subject=... CN = x`, `depth=0 ...
+# CN = x` and ` 0 s:... CN = x` (old versions: `/CN=x`).
+_LEAF = re.compile(r"^(?:\*\s+subject:|subject=|depth=0 |\s*0 s:)[^\n]*?\bCN ?= ?([*A-Za-z0-9.-]{1,253})")
+_IP = re.compile(r"[0-9.]+|[0-9a-fA-F:]+")
+
+
+def _served_for_another_site(paste: Paste) -> list[Signal]:
+    """HOSTNAME_MISMATCH where the server's certificate names a different site than the host connected to.
+
+    This is what a client sees when its traffic was delivered to the wrong server (a hijacked port), even
+    with verification off (`curl -k`, `openssl s_client`). Only the subject's common name is printed, so a
+    name counts as the same site when it shares the host's last two labels (`*.google.com` for google.com).
+    """
+    if "CN" not in paste.text or "matched cert's" in paste.text:
+        return []  # curl says the certificate's names matched the host
+    found = []
+    host = None
+    for offset, line in paste.regions(("connected to", "* host ", "s_client", "subject", "depth=0", " s:"), True):
+        seen = _HOST.search(line)
+        if seen:
+            host = (seen[1] or seen[2]).lower().rstrip(".")
+            continue
+        leaf = _LEAF.search(line)
+        if leaf and host and not _IP.fullmatch(host) and "." in host and not _same_site(host, leaf[1].lower()):
+            found.append(Signal(SignalKind.TLS_ERROR, "HOSTNAME_MISMATCH", paste.line_at(offset)))
     return found
+
+
+def _same_site(host: str, name: str) -> bool:
+    return name.removeprefix("*.").split(".")[-2:] == host.split(".")[-2:]
