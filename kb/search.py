@@ -80,8 +80,9 @@ class Hit:
 
 
 def _indexing_analyzer() -> StemmingAnalyzer:
-    # The same analysis as _ENGLISH. Its stems are remembered without bound: only an index build uses it, and
-    # a library's vocabulary is small, whereas the bounded cache's bookkeeping cost a tenth of the build.
+    # The same analysis as _ENGLISH, with stems remembered without bound: only documents go through it (queries
+    # use _ENGLISH), so the memory is bounded by the library's vocabulary, even where an in-memory index lives
+    # as long as the process; the bounded cache's bookkeeping cost a tenth of the build.
     return StemmingAnalyzer(stoplist=STOP_WORDS, cachesize=-1)
 
 

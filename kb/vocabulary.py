@@ -111,9 +111,9 @@ SIGNAL_KINDS: dict[SignalKind, tuple[str, tuple[str, ...]]] = {
         ("Listener", "Cluster", "RouteConfiguration", "ClusterLoadAssignment", "Secret"),
     ),
     SignalKind.TLS_ERROR: (
-        "A TLS/X.509 failure reason from OpenSSL/BoringSSL, Go or curl, upper case. HOSTNAME_MISMATCH also when "
-        "curl -v or openssl s_client shows a server certificate issued to another site than the host connected to.",
-        ("CERTIFICATE_VERIFY_FAILED", "WRONG_VERSION_NUMBER", "HOSTNAME_MISMATCH", "SSLV3_ALERT_CERTIFICATE_EXPIRED"),
+        "A TLS/X.509 failure reason from OpenSSL/BoringSSL, Go or curl, upper case; CERTIFICATE_FOR_ANOTHER_HOST "
+        "when curl -v or openssl s_client shows a server certificate issued to another site than the host asked for.",
+        ("CERTIFICATE_VERIFY_FAILED", "WRONG_VERSION_NUMBER", "CERTIFICATE_FOR_ANOTHER_HOST"),
     ),
     SignalKind.ENVOY_HEADER: (
         "An `x-envoy-*` response header that tells why Envoy answered as it did, lower case (the routine ones, "

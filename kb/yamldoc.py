@@ -134,12 +134,24 @@ def _construct(root: yaml.Node, loader: yaml.SafeLoader) -> Any:
     try:
         return _plain(root, loader)
     except _Unusual:
+        pass
+    try:
         return loader.construct_document(root)
+    except (ValueError, TypeError) as exc:  # PyYAML's own constructors raise these on values like 2021-13-45
+        raise YamlProblem(root.start_mark.line + 1, f"YAML value error: {exc}") from None
 
 
 def _plain(node: yaml.Node, loader: yaml.SafeLoader) -> Any:
     if isinstance(node, yaml.ScalarNode):
-        return node.value if node.tag == _STR else loader.construct_object(node)
+        if node.tag == _STR:
+            return node.value
+        if node.tag not in _SCALAR_TAGS:
+            raise _Unusual  # e.g. `!!seq text`, which PyYAML refuses
+        try:
+            return loader.construct_object(node)
+        except (ValueError, TypeError) as exc:
+            message = f"cannot read {node.value[:60]!r} as {node.tag}: {exc}"
+            raise YamlProblem(node.start_mark.line + 1, message) from None
     if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
         return [_plain(item, loader) for item in node.value]
     if isinstance(node, yaml.MappingNode) and node.tag == _MAP:
@@ -155,6 +167,9 @@ def _plain(node: yaml.Node, loader: yaml.SafeLoader) -> Any:
 
 # Keys other than these (`<<` merges, timestamps, binary) are left to PyYAML.
 _SCALAR_KEY_TAGS = frozenset({_STR, "tag:yaml.org,2002:int", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"})
+# Scalars PyYAML builds on the spot; a scalar with any other tag (a collection tag on plain text) is refused by
+# PyYAML only when its pending work runs, which `_plain` never does, so those documents go to PyYAML whole.
+_SCALAR_TAGS = _SCALAR_KEY_TAGS | {f"tag:yaml.org,2002:{name}" for name in ("float", "timestamp", "binary")}
 
 
 def _reader_line(text: str, position: int) -> int:
@@ -201,6 +216,8 @@ def parse_manifest(text: str) -> tuple[list[ManifestDocument], list[tuple[int, s
         return [], [(line, "manifest " + message)]
     except yaml.YAMLError as exc:
         return [], [(1, f"manifest is not valid YAML: {exc}")]
+    except (ValueError, TypeError) as exc:  # raised by PyYAML's constructors on values like 2021-13-45
+        return [], [(1, f"manifest holds a value YAML cannot read: {exc}")]
     documents = [doc for doc in documents if doc.resource is not None]
     if not documents:
         return [], [(1, "manifest is empty")]

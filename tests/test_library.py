@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 from pathlib import Path
@@ -8,7 +9,9 @@ import pytest
 
 from kb.errors import UsageError
 from kb.library import CATALOG_FILE, content_hash, open_library
+from kb.loader import load_runbooks
 from kb.matcher import match
+from kb.signals import Paste, links
 
 from .conftest import RUNBOOKS
 
@@ -176,9 +179,13 @@ def test_a_large_library_built_in_worker_processes_matches_like_a_small_one(
     thresholds runs that path on the small library: the result must equal the single-process build's."""
     (runbooks / "broken.yaml").write_text("id: broken\nkind: [\n", encoding="utf-8")
     serial = open_library(runbooks, tmp_path / "serial-cache")
-    expected = match(UH_LINE, serial)
+    cited = next(r.url for rb in serial.catalog for r in rb.references if links.extract(Paste.of(r.url)))
+    pastes = [UH_LINE, f"is this it? {cited}"]
+    expected = [match(paste, serial) for paste in pastes]
     monkeypatch.setattr("kb.loader.PARALLEL_FROM", 2)
+    monkeypatch.setattr("kb.loader.os.cpu_count", lambda: 2)
     monkeypatch.setattr("kb.search.PARALLEL_INDEX_FROM", 2)
+    assert load_runbooks(runbooks).pickled.keys() == set(serial.catalog.ids)  # the worker path ran
     cache = tmp_path / "parallel-cache"
     built = open_library(runbooks, cache)
     reopened = open_library(runbooks, cache)
@@ -186,9 +193,22 @@ def test_a_large_library_built_in_worker_processes_matches_like_a_small_one(
     for library in (built, reopened):
         assert list(library.catalog) == list(serial.catalog)
         assert library.problems == serial.problems
-        got = match(UH_LINE, library)
-        assert [(r.runbook.id, r.score, r.confidence) for r in got.results] == [
-            (r.runbook.id, r.score, r.confidence) for r in expected.results
-        ]
+        for paste, want in zip(pastes, expected, strict=True):
+            got = match(paste, library)
+            assert [(r.runbook.id, r.score, r.confidence) for r in got.results] == [
+                (r.runbook.id, r.score, r.confidence) for r in want.results
+            ]
         library.close()
     serial.close()
+    assert any("cites-the-linked-page" in str(r.evidence) for r in expected[1].results)
+
+
+def test_a_failed_build_turns_the_garbage_collector_back_on(runbooks: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*_: object) -> None:
+        raise RuntimeError("index writer died")
+
+    monkeypatch.setattr("kb.library.write_index", fail)
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError):
+        open_library(runbooks, runbooks.parent / "cache")
+    assert gc.isenabled()

@@ -87,6 +87,8 @@ HOSTILE = [
     "rbac_access_denied_matched_policy[" + "[" * 40_000,
     "1/2 " * 30_000,
     "{" + '"response_code":' * 20_000,
+    "CN " + "openssl s_client " * 50_000,
+    "$ curl https://a.example.com\n" + "*  subject: " + "CN=" * 50_000,
 ]
 
 

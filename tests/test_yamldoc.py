@@ -10,7 +10,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kb.yamldoc import YamlProblem, parse_document
+from kb.yamldoc import YamlProblem, parse_document, parse_manifest
 
 from .conftest import RUNBOOKS
 
@@ -40,6 +40,11 @@ UNUSUAL = [
     "list:\n- a\n- - nested\n  - more\n- {k: v}\n",
     "text: |\n  block\n  lines\nfolded: >\n  one\n  two\n",
     "'quoted key': \"quoted\\tvalue\"\n",
+    "tags: !!seq oops\n",  # a collection tag on plain text: PyYAML refuses it
+    "a: !!map x\n",
+    "s: !!set x\n",
+    "p: !!pairs x\n",
+    "when: 2021-13-45\n",  # PyYAML raises a bare ValueError for an impossible date
 ]
 
 
@@ -47,7 +52,7 @@ UNUSUAL = [
 def test_unusual_documents_parse_to_what_pyyaml_builds(text: str) -> None:
     try:
         expected = pyyaml(text)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):
         with pytest.raises(YamlProblem):
             parse_document(text)
         return
@@ -75,3 +80,8 @@ def test_any_dumped_document_parses_to_what_pyyaml_builds(data: Any, flow: bool)
     if any(separator in text for separator in "\u2028\u2029\x85"):
         return  # refused on purpose: YAML counts them as line breaks, editors do not
     assert parse_document(text).data == expected
+
+
+def test_a_manifest_value_yaml_cannot_read_is_a_problem_not_a_crash() -> None:
+    documents, problems = parse_manifest("apiVersion: v1\nkind: ConfigMap\ndata:\n  when: 2021-13-45\n")
+    assert documents == [] and problems and "cannot read" in problems[0][1]
