@@ -137,9 +137,10 @@ def _prepare(runbook: Runbook) -> _Prepared:
     return _Prepared(document_of(runbook, cut_chinese, cited), cited)
 
 
-def _prepared(result: LoadResult) -> list[tuple[Runbook, _Prepared]]:
-    """Each loaded runbook with its preparation, in catalog order (made while loading, in the workers)."""
-    return [(runbook, result.derived.get(runbook.id) or _prepare(runbook)) for runbook in result.catalog]
+def _prepared(result: LoadResult) -> tuple[list[Document], dict[str, tuple[str, ...]]]:
+    """The index documents in catalog order and the cited pages by id (made while loading, in the workers)."""
+    prepared = {runbook.id: result.derived.get(runbook.id) or _prepare(runbook) for runbook in result.catalog}
+    return [item.document for item in prepared.values()], {rid: item.cited for rid, item in prepared.items()}
 
 
 def _pickled(runbook: Runbook, result: LoadResult) -> bytes:
@@ -174,12 +175,11 @@ def _open_cached(index_dir: Path) -> Library | None:
 def _build_cached(runbooks_dir: Path, cache_dir: Path, index_dir: Path) -> Library:
     cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     result = load_runbooks(runbooks_dir, derive=_prepare)
-    pairs = _prepared(result)
-    cited = {runbook.id: item.cited for runbook, item in pairs}
-    blobs = [(result.catalog.path_of(runbook.id), _pickled(runbook, result)) for runbook, _ in pairs]
+    documents, cited = _prepared(result)
+    blobs = [(result.catalog.path_of(runbook.id), _pickled(runbook, result)) for runbook in result.catalog]
     building = Path(tempfile.mkdtemp(prefix=".build-", dir=cache_dir))
     try:
-        write_index(building, [item.document for _, item in pairs])
+        write_index(building, documents)
         with (building / CATALOG_FILE).open("wb") as handle:
             pickle.dump(_CatalogFile(blobs, cited, result.problems), handle, protocol=pickle.HIGHEST_PROTOCOL)
         try:
@@ -206,9 +206,8 @@ def _discard(directory: Path) -> None:
 
 def _build_in_memory(runbooks_dir: Path) -> Library:
     result = load_runbooks(runbooks_dir, derive=_prepare)
-    pairs = _prepared(result)
-    index = SearchIndex.in_memory([item.document for _, item in pairs])
-    cited = {runbook.id: item.cited for runbook, item in pairs}
+    documents, cited = _prepared(result)
+    index = SearchIndex.in_memory(documents)
     return Library(result.catalog, index, Scorer(result.catalog, cited), result.problems, None, built=True)
 
 
