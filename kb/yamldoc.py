@@ -70,14 +70,58 @@ def parse_document(text: str) -> YamlDocument:
             data = _construct(node, loader)
         finally:
             loader.dispose()
-    except yaml.reader.ReaderError as exc:
-        raise YamlProblem(_reader_line(text, exc.position), f"YAML syntax error: {_reader_reason(exc)}") from None
-    except yaml.MarkedYAMLError as exc:
-        line, message = _marked(exc, text)
-        raise YamlProblem(line, message) from None
-    except yaml.YAMLError as exc:
-        raise YamlProblem(1, f"YAML error: {exc}") from None
+    except (yaml.YAMLError, RecursionError) as exc:
+        # PyYAML has nesting limits of its own (libyaml's scanner, the pure-Python parser's recursion); whichever
+        # fires, kb's rule and wording hold: the depth is measured by kb before PyYAML's error is reported.
+        deep_line = _line_too_deep(text)
+        if deep_line is not None:
+            raise YamlProblem(deep_line, f"nested deeper than {MAX_DEPTH} levels") from None
+        raise _problem_of(exc, text) from None
     return YamlDocument(data=data, lines=lines, block_scalars=frozenset(blocks), problems=tuple(problems))
+
+
+def _problem_of(exc: yaml.YAMLError | RecursionError, text: str) -> YamlProblem:
+    if isinstance(exc, yaml.reader.ReaderError):
+        return YamlProblem(_reader_line(text, exc.position), f"YAML syntax error: {_reader_reason(exc)}")
+    if isinstance(exc, yaml.MarkedYAMLError):
+        return YamlProblem(*_marked(exc, text))
+    return YamlProblem(1, f"YAML error: {exc}")
+
+
+_OPENERS = (
+    yaml.BlockMappingStartToken,
+    yaml.BlockSequenceStartToken,
+    yaml.FlowMappingStartToken,
+    yaml.FlowSequenceStartToken,
+)
+_CLOSERS = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
+
+
+def _line_too_deep(text: str) -> int | None:
+    """The line where collections nest deeper than MAX_DEPTH, read from PyYAML's pure-Python scanner.
+
+    The scanner keeps its indentation and flow levels in lists, not on the call stack, and has no limit
+    of its own, so it measures what libyaml or the recursive parser would refuse. Only documents that
+    failed to parse come here, so its slowness costs nothing on good runbooks.
+    """
+    try:
+        scanner = yaml.SafeLoader(text)
+    except yaml.YAMLError:
+        return None  # unreadable characters: PyYAML's report stands
+    depth = 0
+    try:
+        while (token := scanner.get_token()) is not None:  # type: ignore[no-untyped-call]
+            if isinstance(token, _OPENERS):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return int(token.start_mark.line) + 1
+            elif isinstance(token, _CLOSERS):
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # a syntax error before any excess depth: PyYAML's report stands
+    finally:
+        scanner.dispose()
+    return None
 
 
 def _index(root: yaml.Node) -> tuple[dict[Path_, int], set[Path_], list[tuple[Path_, int, str]]]:

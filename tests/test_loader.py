@@ -290,10 +290,34 @@ def test_missing_directory_is_a_usage_error(tmp_path: Path) -> None:
         load_runbooks(tmp_path / "nope")
 
 
-def test_deep_nesting_is_a_problem_not_a_crash(tmp_path: Path) -> None:
-    (tmp_path / "deep.yaml").write_text("id: " + "[" * 5000 + "]" * 5000 + "\n")
+DEEP_DOCUMENTS = {
+    "flow": "id: " + "[" * 5000 + "]" * 5000 + "\n",
+    "block": "".join("  " * depth + "a:\n" for depth in range(300)) + "  " * 300 + "b\n",
+    "just over": "id: " + "[" * 65 + "]" * 65 + "\n",
+}
+
+
+@pytest.mark.parametrize("document", DEEP_DOCUMENTS.values(), ids=DEEP_DOCUMENTS.keys())
+@pytest.mark.parametrize("loader", ["CSafeLoader", "SafeLoader"])
+def test_deep_nesting_is_kbs_problem_whichever_yaml_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, document: str, loader: str
+) -> None:
+    # libyaml refuses deep documents with a limit and words of its own, the pure-Python reader recurses:
+    # neither may decide what kb reports.
+    import yaml
+
+    from kb import yamldoc
+
+    monkeypatch.setattr(yamldoc, "_Loader", getattr(yaml, loader, yaml.SafeLoader))
+    (tmp_path / "deep.yaml").write_text(document)
     (problem,) = load_runbooks(tmp_path).errors
     assert (problem.field, problem.message) == ("yaml", "nested deeper than 64 levels")
+
+
+def test_nesting_at_the_limit_is_allowed() -> None:
+    from kb.yamldoc import parse_document
+
+    assert parse_document("id: " + "[" * 63 + "]" * 63 + "\n").data["id"]
 
 
 def test_special_files_are_refused_without_reading_them(tmp_path: Path) -> None:

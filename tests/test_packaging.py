@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -83,3 +84,39 @@ def test_every_runbook_area_is_listed_as_a_package() -> None:
     listed = {name.removeprefix("kb.runbooks.") for name in config["tool"]["setuptools"]["packages"]}
     areas = {path.name for path in RUNBOOKS.iterdir() if path.is_dir()}
     assert areas <= listed
+
+
+def test_the_lock_is_current_with_pyproject() -> None:
+    lock = (REPO / "scripts" / "constraints.txt").read_text(encoding="utf-8")
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        from lock import DIGEST_PREFIX, dependency_digest
+    finally:
+        sys.path.remove(str(REPO / "scripts"))
+    recorded = lock.splitlines()[0].removeprefix(DIGEST_PREFIX)
+    assert recorded == dependency_digest(), "pyproject's dependencies changed: run python3 scripts/lock.py"
+
+
+def test_the_lock_pins_every_dependency_within_its_range() -> None:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins = dict(
+        (canonicalize_name(name), version)
+        for name, version in re.findall(
+            r"^([A-Za-z0-9_.-]+)==(\S+)", (REPO / "scripts" / "constraints.txt").read_text(), re.M
+        )
+    )
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = [*project["dependencies"], *(r for extra in project["optional-dependencies"].values() for r in extra)]
+    for text in wanted:
+        requirement = Requirement(text)
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{name} is not in scripts/constraints.txt: run python3 scripts/lock.py"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (name, pins[name], str(requirement))
+
+
+def test_the_readme_and_ci_install_from_the_lock() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for command in re.findall(r"```sh\n(.+?)\n```", readme):
+        assert "pip install -q -c scripts/constraints.txt" in command, command
