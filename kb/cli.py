@@ -16,16 +16,26 @@ from typing import Any
 
 from kb import __version__
 from kb.catalog import Catalog
-from kb.errors import KBError, UsageError
+from kb.errors import KBError, UnknownRunbookError, UsageError
 from kb.evaluate import evaluate, parse_cases
-from kb.inputs import MAX_INPUT, read_paste
+from kb.inputs import LARGE_INPUT, MAX_INPUT, paste_text, read_from_terminal, read_paste
 from kb.library import Library, open_library
 from kb.loader import LoadResult, load_runbooks
 from kb.matcher import DEFAULT_LIMIT, match
-from kb.reference import reference_table
-from kb.render import eval_page, match_page, reference_page, runbook_page, runbook_table, search_table
+from kb.reference import REFERENCE_SECTIONS, reference_lookup, reference_table
+from kb.render import (
+    eval_page,
+    language,
+    match_page,
+    reference_page,
+    runbook_page,
+    runbook_table,
+    search_table,
+    signals_page,
+)
 from kb.schema import SCHEMA_FILE_NAME, schema_text
-from kb.settings import Settings
+from kb.settings import LANGUAGES, Settings
+from kb.term import Screen
 from kb.vocabulary import PLACEHOLDERS, SIGNAL_KINDS, Component, RunbookKind
 from kb.yamldoc import YamlProblem, parse_document
 
@@ -42,18 +52,25 @@ validated by `kb lint`.
 EPILOG = """\
 examples:
   kubectl logs $POD -c istio-proxy | kb match      which runbook explains these proxy logs
+  kb match                             paste at the prompt, end with Ctrl-D
+  kb match --text '503 UH no_healthy_upstream'   match a line given on the command line
   kb match error.txt --json            the same for a file, as JSON for scripts
   kb search "sidecar 启动顺序"             find runbooks by words, English or Chinese
+  kb reference UH                      what one Envoy response flag means, and its runbooks
   kb eval cases.yaml                   measure the matcher on labelled pastes
   kb list --component gateway          runbooks about gateways
   kb show subset-no-healthy-upstream   read one runbook in the terminal
   kb show route-not-found --json       the same as JSON, for scripts
   kb lint --strict                     validate runbooks/ as CI does
   kb schema --write                    regenerate runbooks/runbook.schema.json
+  kb completion bash > ~/.local/share/bash-completion/completions/kb
 
 environment:
   KB_RUNBOOKS   directory of runbooks to use instead of the bundled ones (or --runbooks DIR)
   KB_CACHE_DIR  where the search index is cached (default ~/.cache/kb; `off` keeps it in memory)
+  KB_LANG       auto (default), en or zh: the language of titles and summaries (or --lang)
+  NO_COLOR      set to turn colour off (colour is only ever used on a terminal)
+  COLUMNS       the width to fit output to (default: the terminal's)
 
 exit codes: 0 ok, 1 no confident match (kb match) or no result (kb search), 2 usage or content error
 """
@@ -64,9 +81,12 @@ examples:
   kubectl logs $POD -c istio-proxy --tail=500 | kb match
   kubectl describe pod $POD | kb match --limit 3
   curl -sv http://reviews:9080/ 2>&1 | kb match --json | jq '.results[0]'
+  kb match --text 'upstream connect error or disconnect/reset before headers. reset reason: connection failure'
+  kb match                 (at a terminal: paste, then Ctrl-D or two empty lines)
 
 confidence: high = the runbook's own signatures found mesh-specific evidence (weight >= 6);
-medium = some declared evidence or a clear text match; low = a guess, shown only for context.
+medium = some declared evidence or a clear text match; low = no confident match: the closest runbooks
+are listed as leads to read, without commands to run.
 """
 
 
@@ -88,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings.from_env(os.environ)
     runbooks_dir = Path(args.runbooks) if getattr(args, "runbooks", None) else settings.runbooks_dir
+    args.screen = Screen.of(sys.stdout, os.environ, shutil.get_terminal_size((100, 24)).columns)
+    args.lang = getattr(args, "lang", None) or settings.lang
     try:
         outcome: Outcome = args.handler(args, runbooks_dir)
     except KBError as exc:
@@ -136,9 +158,16 @@ def build_parser() -> argparse.ArgumentParser:
     list_cmd.add_argument("--tag", help="only runbooks with this tag")
     list_cmd.add_argument("--kind", choices=[str(k) for k in RunbookKind], help="incident or procedure")
     list_cmd.add_argument("--json", action="store_true", help="print a JSON array")
+    _add_lang(list_cmd)
     list_cmd.set_defaults(handler=cmd_list)
 
-    show = commands.add_parser("show", parents=[common], help="print one runbook")
+    show = commands.add_parser(
+        "show",
+        parents=[common],
+        help="print one runbook",
+        description="Print one runbook. For a response flag, detail or port (UH, no_healthy_upstream, 15012) "
+        "use `kb reference` instead.",
+    )
     show.add_argument("id", help="runbook id, e.g. subset-no-healthy-upstream")
     show.add_argument("--json", action="store_true", help="print the runbook as JSON")
     show.set_defaults(handler=cmd_show)
@@ -172,17 +201,32 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=MATCH_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    match.add_argument("file", nargs="?", default="-", metavar="FILE", help="file to read; - or nothing for stdin")
+    match.add_argument(
+        "file", nargs="?", default="-", metavar="FILE", help="file to read; - or nothing for stdin (or the prompt)"
+    )
+    match.add_argument("--text", metavar="TEXT", help="match TEXT itself instead of reading a file or stdin")
     match.add_argument("--json", action="store_true", help="print results, evidence and signals as JSON")
     match.add_argument(
         "--limit", type=_positive, default=DEFAULT_LIMIT, metavar="N", help=f"results to show (default {DEFAULT_LIMIT})"
     )
+    _add_lang(match)
     match.set_defaults(handler=cmd_match)
 
-    search = commands.add_parser("search", parents=[common], help="search runbooks by words (English or Chinese)")
-    search.add_argument("query", nargs="+", help="words, e.g. sidecar startup order, or 子集 503")
+    search = commands.add_parser(
+        "search",
+        parents=[common],
+        help="search runbooks by words (English or Chinese)",
+        description="Find runbooks by words. With no words, the query is read from stdin (or asked for at a "
+        "terminal). Exit 1 when nothing matches.",
+        epilog="examples:\n  kb search sidecar startup order\n  kb search 子集 503\n"
+        "  kb search --text 'Jwt is missing'",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    search.add_argument("query", nargs="*", help="words, e.g. sidecar startup order, or 子集 503")
+    search.add_argument("--text", metavar="TEXT", help="the query as one argument (same as the words)")
     search.add_argument("--json", action="store_true", help="print a JSON array")
     search.add_argument("--limit", type=_positive, default=10, metavar="N", help="results to show (default 10)")
+    _add_lang(search)
     search.set_defaults(handler=cmd_search)
 
     evaluate = commands.add_parser(
@@ -198,9 +242,18 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(handler=cmd_eval)
 
     reference = commands.add_parser(
-        "reference", parents=[common], help="what Envoy response flags, details and Istio ports mean, with runbooks"
+        "reference",
+        parents=[common],
+        help="what Envoy response flags, details and Istio ports mean, with runbooks",
+        description="What Envoy response flags, response-code details and Istio ports mean, and the runbooks "
+        "that declare each. Give a section (flags, details, ports) or one flag, detail or port.",
+        epilog="examples:\n  kb reference flags\n  kb reference UH\n  kb reference no_healthy_upstream\n"
+        "  kb reference 15012",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    reference.add_argument("section", nargs="?", choices=["flags", "details", "ports"], help="only this section")
+    reference.add_argument(
+        "topic", nargs="?", metavar="SECTION|NAME", help=f"{', '.join(REFERENCE_SECTIONS)}, or one flag, detail or port"
+    )
     reference.add_argument("--json", action="store_true", help="print a JSON array")
     reference.set_defaults(handler=cmd_reference)
 
@@ -211,7 +264,27 @@ def build_parser() -> argparse.ArgumentParser:
     signals = commands.add_parser("signals", help="list the signal kinds and placeholders runbooks may use")
     signals.add_argument("--json", action="store_true", help="print them as JSON")
     signals.set_defaults(handler=cmd_signals)
+
+    completion = commands.add_parser(
+        "completion",
+        help="print a shell completion script (bash, zsh or fish)",
+        description="Print a completion script generated from kb's own options.",
+        epilog="install:\n  bash: kb completion bash > ~/.local/share/bash-completion/completions/kb\n"
+        '  zsh:  kb completion zsh > "${fpath[1]}/_kb"\n'
+        "  fish: kb completion fish > ~/.config/fish/completions/kb.fish",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    completion.add_argument("shell", choices=["bash", "zsh", "fish"], help="the shell to complete for")
+    completion.set_defaults(handler=cmd_completion)
     return parser
+
+
+def _add_lang(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        help="language of titles and summaries: auto follows the query or paste (default $KB_LANG or auto)",
+    )
 
 
 def _load(runbooks_dir: Path) -> tuple[Catalog, str]:
@@ -232,7 +305,7 @@ def cmd_list(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
         return Outcome(
             EXIT_OK, _json([runbook.model_dump(mode="json", include=_LIST_FIELDS) for runbook in runbooks]), warning
         )
-    return Outcome(EXIT_OK, runbook_table(runbooks), warning)
+    return Outcome(EXIT_OK, runbook_table(runbooks, args.screen, language(args.lang)), warning)
 
 
 _LIST_FIELDS = {"id", "kind", "title", "title_zh", "summary", "severity", "components", "tags"}
@@ -240,10 +313,16 @@ _LIST_FIELDS = {"id", "kind", "title", "title_zh", "summary", "severity", "compo
 
 def cmd_show(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
     catalog, warning = _load(runbooks_dir)
-    runbook = catalog.get(args.id)
+    try:
+        runbook = catalog.get(args.id)
+    except UnknownRunbookError as exc:
+        if reference_lookup(catalog, args.id):
+            hint = f"{args.id!r} is not a runbook id but a flag, detail or port; try: kb reference {args.id}"
+            raise UsageError(hint) from None
+        raise exc
     if args.json:
         return Outcome(EXIT_OK, _json(runbook.model_dump(mode="json")), warning)
-    return Outcome(EXIT_OK, runbook_page(runbook, width=_width()), warning)
+    return Outcome(EXIT_OK, runbook_page(runbook, args.screen), warning)
 
 
 def cmd_lint(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
@@ -295,12 +374,13 @@ def cmd_signals(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
             for kind, (text, examples) in SIGNAL_KINDS.items()
         ]
         return Outcome(EXIT_OK, _json({"signal_kinds": kinds, "placeholders": PLACEHOLDERS}))
-    lines = ["signal kinds (use as `signal:` in a signature condition):"]
-    for kind, (text, examples) in SIGNAL_KINDS.items():
-        lines += [f"  {kind:<32} {text}", f"  {'':<32} e.g. {', '.join(examples)}"]
-    lines += ["", "placeholders (use as $NAME in commands and manifests):"]
-    lines += [f"  ${name:<20} {text}" for name, text in PLACEHOLDERS.items()]
-    return Outcome(EXIT_OK, "\n".join(lines) + "\n")
+    return Outcome(EXIT_OK, signals_page(args.screen))
+
+
+def cmd_completion(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
+    import shtab  # only this command needs it
+
+    return Outcome(EXIT_OK, shtab.complete(build_parser(), shell=args.shell))
 
 
 def _positive(value: str) -> int:
@@ -316,7 +396,7 @@ def _positive(value: str) -> int:
 def _library(runbooks_dir: Path) -> tuple[Library, str]:
     """The library to match against, and a warning when broken runbook files were left out."""
     started = time.perf_counter()
-    library = open_library(runbooks_dir, Settings.from_env(os.environ).cache_dir)
+    library = open_library(runbooks_dir, Settings.from_env(os.environ).cache_dir, progress=_progress)
     errors = [p for p in library.problems if p.level == "error"]
     if not len(library.catalog):
         raise UsageError(f"no valid runbooks in {runbooks_dir}; run `kb lint`")
@@ -327,19 +407,23 @@ def _library(runbooks_dir: Path) -> tuple[Library, str]:
 
 
 def cmd_match(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
-    text = read_paste(args.file)
+    if args.text is not None and args.file != "-":
+        raise UsageError("give either FILE or --text, not both")
+    text = paste_text(args.text.encode("utf-8", "surrogatepass")) if args.text is not None else read_paste(args.file)
+    if len(text) > LARGE_INPUT:
+        _progress(f"matching a {len(text) / 2**20:.0f} MB paste (a few seconds)")
     library, notes = _library(runbooks_dir)
     report = match(text, library, limit=args.limit)
     code = EXIT_OK if report.confident else EXIT_NO_MATCH
     if args.json:
         return Outcome(code, _json(report.to_json()), notes)
-    return Outcome(code, match_page(report, width=_width()), notes)
+    return Outcome(code, match_page(report, args.screen, language(args.lang, text)), notes)
 
 
 def cmd_search(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
-    query = " ".join(args.query)
+    query = " ".join([*args.query, *([args.text] if args.text is not None else [])])
     if not query.strip():
-        raise UsageError("the query is empty")
+        query = _query_from_stdin()
     library, notes = _library(runbooks_dir)
     results = match(query, library, limit=args.limit).results
     code = EXIT_OK if results else EXIT_NO_MATCH
@@ -349,7 +433,26 @@ def cmd_search(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
         return Outcome(code, _json(rows), notes)
     if not results:
         return Outcome(code, f"no runbook matches {query!r}\n", notes)
-    return Outcome(code, search_table(results), notes)
+    return Outcome(code, search_table(results, args.screen, language(args.lang, query)), notes)
+
+
+def _query_from_stdin() -> str:
+    if sys.stdin is None:
+        raise UsageError("the query is empty; give words, e.g. kb search sidecar startup order")
+    if sys.stdin.isatty():
+        data = read_from_terminal(sys.stdin.buffer, sys.stderr)
+    else:
+        data = sys.stdin.buffer.read(MAX_INPUT + 1)
+    if not data.strip():
+        raise UsageError("the query is empty; give words, e.g. kb search sidecar startup order")
+    return paste_text(data)
+
+
+def _progress(message: str) -> None:
+    """A progress line on a terminal's stderr, written before the slow work starts; none when piped."""
+    if sys.stderr is not None and sys.stderr.isatty():
+        sys.stderr.write(f"kb: {message}...\n")
+        sys.stderr.flush()
 
 
 def cmd_eval(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
@@ -371,10 +474,18 @@ def cmd_eval(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
 
 def cmd_reference(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
     catalog, warning = _load(runbooks_dir)
-    rows = reference_table(catalog, args.section)
+    if args.topic is None or args.topic in REFERENCE_SECTIONS:
+        rows = reference_table(catalog, args.topic)
+    else:
+        rows = reference_lookup(catalog, args.topic)
+        if not rows:
+            raise UsageError(
+                f"{args.topic!r} is neither a section ({', '.join(REFERENCE_SECTIONS)}) nor a known flag, detail "
+                "or port; `kb reference` lists them all"
+            )
     if args.json:
         return Outcome(EXIT_OK, _json(rows), warning)
-    return Outcome(EXIT_OK, reference_page(rows), warning)
+    return Outcome(EXIT_OK, reference_page(rows, args.screen), warning)
 
 
 def cmd_index(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
@@ -391,10 +502,6 @@ def cmd_index(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
     where = facts["index_dir"] or "memory only (KB_CACHE_DIR=off or the cache is not writable)"
     state = "built" if library.built else "up to date"
     return Outcome(EXIT_OK, f"index {state}: {facts['runbooks']} runbooks in {where} ({facts['seconds']} s)\n", notes)
-
-
-def _width() -> int:
-    return max(min(shutil.get_terminal_size((100, 24)).columns, 110) - 2, 40)
 
 
 def _json(value: Any) -> str:

@@ -1,8 +1,10 @@
-"""Reading a paste: from a file or stdin, size-checked, decoded leniently, refused when binary or empty."""
+"""Reading a paste: from a file, stdin or a terminal, size-checked, decoded leniently, refused when binary or empty."""
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import IO
 
 from kb.errors import UsageError
 
@@ -10,16 +12,51 @@ from kb.errors import UsageError
 MAX_INPUT = 64 * 1024 * 1024
 
 
-def read_paste(name: str) -> str:
-    """The paste as text: stdin or a file, size-checked, decoded leniently, refused when binary or empty."""
+# Pastes above this size get a progress line on a terminal: matching them takes seconds.
+LARGE_INPUT = 4 * 1024 * 1024
+PROMPT = "Paste the log, curl output or events, then press Ctrl-D (or Enter on two empty lines):\n"
+
+
+def read_paste(name: str, prompt: IO[str] | None = None) -> str:
+    """The paste as text: stdin, a terminal or a file, size-checked, decoded leniently, refused when binary or empty.
+
+    With a terminal on stdin the paste is asked for on `prompt` (stderr) and read until end of input or two
+    empty lines in a row.
+    """
     if name == "-":
-        if sys.stdin is None or sys.stdin.isatty():
-            raise UsageError("paste text on stdin or name a FILE, e.g. `kubectl logs $POD -c istio-proxy | kb match`")
+        if sys.stdin is None:
+            raise UsageError("no stdin to read; name a FILE or use --text '...'")
+        if sys.stdin.isatty():
+            return paste_text(read_from_terminal(sys.stdin.buffer, prompt or sys.stderr))
         data = sys.stdin.buffer.read(MAX_INPUT + 1)
     else:
+        if not os.path.lexists(name):
+            raise UsageError(f"{name}: no such file; to match the text itself, use: kb match --text {_quoted(name)}")
         with open(name, "rb") as handle:
             data = handle.read(MAX_INPUT + 1)
     return paste_text(data)
+
+
+def read_from_terminal(stream: IO[bytes], prompt: IO[str]) -> bytes:
+    """Lines typed or pasted at a terminal, up to end of input (Ctrl-D) or two empty lines in a row."""
+    prompt.write(PROMPT)
+    prompt.flush()
+    lines: list[bytes] = []
+    size = 0
+    while size <= MAX_INPUT:
+        line = stream.readline()
+        if not line:
+            break
+        lines.append(line)
+        size += len(line)
+        # A single empty line can be part of a log; two in a row after some text end the paste.
+        if len(lines) >= 2 and not lines[-1].strip() and not lines[-2].strip() and b"".join(lines).strip():
+            break
+    return b"".join(lines)
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
 
 
 def paste_text(data: bytes) -> str:

@@ -17,6 +17,7 @@ import stat
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
@@ -76,17 +77,24 @@ def _version(distribution: str) -> str:
         return "?"
 
 
-def open_library(runbooks_dir: Path, cache_dir: Path | None) -> Library:
-    """The library for `runbooks_dir`, from the cache when it is current, else built (and cached)."""
+def open_library(runbooks_dir: Path, cache_dir: Path | None, progress: Callable[[str], None] | None = None) -> Library:
+    """The library for `runbooks_dir`, from the cache when it is current, else built (and cached).
+
+    `progress` is told, before a build starts, what is being built (the CLI shows it on a terminal).
+    """
     if not runbooks_dir.is_dir():
         raise UsageError(f"runbooks directory not found: {runbooks_dir}")
     # Loading or building keeps every object it makes; the collector would only rescan them, again and again
     # (a third of a 10,000-runbook build). The index writer's forked processes inherit the pause.
     with collector_paused():
-        return _open(runbooks_dir.resolve(), cache_dir)
+        return _open(runbooks_dir.resolve(), cache_dir, progress or _quiet)
 
 
-def _open(runbooks_dir: Path, cache_dir: Path | None) -> Library:
+def _quiet(message: str) -> None:
+    pass
+
+
+def _open(runbooks_dir: Path, cache_dir: Path | None, progress: Callable[[str], None]) -> Library:
     key = content_hash(runbooks_dir)
     if cache_dir is not None and _trusted(cache_dir):
         index_dir = cache_dir / f"index-{key}"
@@ -95,9 +103,11 @@ def _open(runbooks_dir: Path, cache_dir: Path | None) -> Library:
             return cached
         try:
             _discard(index_dir)  # present but unreadable: a crashed writer or a damaged disk
+            progress(f"building the search index of {runbooks_dir} into {cache_dir} (once per change)")
             return _build_cached(runbooks_dir, cache_dir, index_dir)
         except OSError:
             pass  # An unwritable cache is not fatal: build in memory below.
+    progress(f"building the search index of {runbooks_dir} in memory")
     return _build_in_memory(runbooks_dir)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from kb.documents import exact_tokens
@@ -106,9 +106,11 @@ def match(text: str, library: Library, limit: int = DEFAULT_LIMIT) -> MatchRepor
     paste = Paste.of(normalize(text))
     signals = extract(paste)
     judgements = library.scorer.judge(paste, signals)
-    terms = library.index.terms_for(paste.text, exact_tokens(signals))
-    hits = library.index.search(terms, BM25_CANDIDATES)
+    query = library.index.query_for(paste.text, exact_tokens(signals))
+    hits = library.index.search(query.pairs, BM25_CANDIDATES)
     results = combine(library, judgements, hits, mesh=mesh_paste(signals))
+    # Evidence shows the words as pasted (`service`, not the index's stem `servic`).
+    results = [replace(result, terms=query.shown(result.terms)) for result in results[:limit]]
     return MatchReport(tuple(results[:limit]), tuple(signals), tuple(find_entities(paste)))
 
 

@@ -23,6 +23,7 @@ SECTIONS = {
     "details": ("detail", SignalKind.RESPONSE_CODE_DETAILS),
     "ports": ("port", SignalKind.MESH_PORT),
 }
+REFERENCE_SECTIONS = tuple(SECTIONS)
 
 
 @dataclass(frozen=True)
@@ -90,3 +91,24 @@ def reference_table(runbooks: Iterable[Runbook], section: str | None = None) -> 
         for entry in load_reference()
         if section is None or entry.section == section
     ]
+
+
+def reference_lookup(runbooks: Iterable[Runbook], name: str) -> list[dict[str, Any]]:
+    """The entries for one flag, detail or port (`UH`, `no_healthy_upstream`, `15012`), as `reference_table` rows.
+
+    Flags and details are compared exactly, then ignoring case; a detail family (`...{...}`) answers for any
+    value with its prefix.
+    """
+    wanted = name.strip()
+    rows = reference_table(runbooks)
+    exact = [row for row in rows if _key_of(row) == wanted]
+    if exact:
+        return exact
+    folded = [row for row in rows if _key_of(row).lower() == wanted.lower()]
+    if folded:
+        return folded
+    return [row for row in rows if _stem(_key_of(row)) != _key_of(row) and wanted.startswith(_stem(_key_of(row)))]
+
+
+def _key_of(row: dict[str, Any]) -> str:
+    return str(row[SECTIONS[row["section"]][0]])

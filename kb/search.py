@@ -71,6 +71,18 @@ FIELD_BOOSTS = {"title": 2.0, "body": 1.0, "zh": 1.5, "exact": 2.0}
 
 
 @dataclass(frozen=True)
+class Query:
+    """What a paste is searched with: (field, term) pairs, and the words as pasted behind English stems."""
+
+    pairs: list[tuple[str, str]]
+    written: dict[str, str]
+
+    def shown(self, terms: Iterable[str]) -> tuple[str, ...]:
+        """`terms` as the asker wrote them (`service`, not the stem `servic`), without repeats."""
+        return tuple(dict.fromkeys(self.written.get(term, term) for term in terms))
+
+
+@dataclass(frozen=True)
 class Hit:
     """A runbook the query found, its BM25F score and the query terms its document contains."""
 
@@ -165,15 +177,15 @@ class SearchIndex:
 
     def terms_for(self, text: str, exact: Iterable[str] = ()) -> list[tuple[str, str]]:
         """The (field, term) pairs a query for `text` uses: rarest English words, Chinese words, identifiers."""
+        return self.query_for(text, exact).pairs
+
+    def query_for(self, text: str, exact: Iterable[str] = ()) -> Query:
+        """The query's (field, term) pairs, and each English stem as it was written in `text`."""
         pairs = [("exact", token) for token in dict.fromkeys(exact) if self._frequency("exact", token)]
-        pairs += [
-            (field, term)
-            for term in self._english_terms(text)
-            for field in ("title", "body")
-            if self._frequency(field, term)
-        ]
+        english = self._english_terms(text)
+        pairs += [(field, term) for term in english for field in ("title", "body") if self._frequency(field, term)]
         pairs += [("zh", term) for term in self._chinese_terms(text)]
-        return pairs
+        return Query(pairs, english)
 
     def search(self, pairs: Sequence[tuple[str, str]], limit: int) -> list[Hit]:
         """BM25F over an OR of the given terms, best first; the best few also say which terms they hold."""
@@ -216,17 +228,26 @@ class SearchIndex:
             found = self._frequencies[key] = int(self._reader.doc_frequency(field, term))
         return found
 
-    def _english_terms(self, text: str) -> list[str]:
-        counts = Counter(_WORD.findall(text.lower()))
+    def _english_terms(self, text: str) -> dict[str, str]:
+        """The rarest stems of `text`'s words, each with the word it came from as written (most frequent form)."""
+        written = Counter(_WORD.findall(text))
+        counts: Counter[str] = Counter()
+        forms: dict[str, str] = {}
+        for word, count in written.most_common():
+            counts[word.lower()] += count
+            forms.setdefault(word.lower(), word)
         for short in [word for word in counts if word in ABBREVIATIONS]:
             for word in ABBREVIATIONS[short].split():
                 counts[word] += counts[short]
+                forms.setdefault(word, forms[short])
         stems: dict[str, int] = {}
-        for word, count in counts.items():
+        shown: dict[str, str] = {}
+        for word, count in counts.most_common():
             if word in BOILERPLATE or _NOISE.match(word):
                 continue
             for token in _ENGLISH(word):
                 stems[token.text] = stems.get(token.text, 0) + count
+                shown.setdefault(token.text, forms[word])
         total = max(len(self), 1)
         scored = []
         for stem in stems:
@@ -234,7 +255,7 @@ class SearchIndex:
             if frequency:
                 scored.append((math.log(1 + total / frequency), stem))
         scored.sort(key=lambda pair: (-pair[0], pair[1]))
-        return [stem for _, stem in scored[:ENGLISH_TERMS]]
+        return {stem: shown[stem] for _, stem in scored[:ENGLISH_TERMS]}
 
     def _chinese_terms(self, text: str) -> list[str]:
         runs = _CJK.findall(text)

@@ -26,20 +26,27 @@ def default_cache_dir(environ: Mapping[str, str]) -> Path | None:
     return Path(home) / ".cache" / "kb" if home else None
 
 
+LANGUAGES = ("auto", "en", "zh")
+
+
 @dataclass(frozen=True)
 class Settings:
     runbooks_dir: Path
     cache_dir: Path | None
+    lang: str = "auto"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         """Settings from `KB_RUNBOOKS` and `KB_CACHE_DIR`; zero config uses the bundled runbooks.
 
-        `KB_CACHE_DIR=off` keeps the index in memory only (nothing written to disk).
+        `KB_CACHE_DIR=off` keeps the index in memory only (nothing written to disk). `KB_LANG` (`auto`, `en`,
+        `zh`) picks the language of titles and summaries; an unknown value falls back to `auto`.
         """
         configured = environ.get("KB_RUNBOOKS", "").strip()
         cache = environ.get("KB_CACHE_DIR", "").strip()
+        lang = environ.get("KB_LANG", "").strip().lower()
         return cls(
             runbooks_dir=Path(configured) if configured else bundled_runbooks_dir(),
             cache_dir=None if cache == "off" else Path(cache) if cache else default_cache_dir(environ),
+            lang=lang if lang in LANGUAGES else "auto",
         )

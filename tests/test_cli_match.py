@@ -91,7 +91,9 @@ def test_search_answers_english_and_chinese() -> None:
     assert json.loads(english.stdout)[0]["id"] == "sidecar-startup-race"
     chinese = run_kb("search", "子集 选不到 Pod 503")
     assert chinese.returncode == 0, chinese.stderr
-    assert chinese.stdout.splitlines()[0].startswith("subset-no-healthy-upstream")
+    header, first = chinese.stdout.splitlines()[:2]
+    assert header.split() == ["ID", "SCORE", "TITLE"]
+    assert first.startswith("subset-no-healthy-upstream")
 
 
 def test_search_with_no_hit_exits_1() -> None:

@@ -65,6 +65,7 @@ PURE = {
     "entities",
     "matcher",
     "rank",
+    "term",
     *(f"signals.{p.stem}" for p in (KB / "signals").glob("*.py")),
 }
 # Modules allowed to touch files, streams and the environment.
@@ -81,6 +82,8 @@ LIBRARY_HOMES = {
     "whoosh": {"search"},
     "jieba": {"search"},
     "fastapi": set(),
+    "rich": {"term"},
+    "shtab": {"cli"},
 }
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from kb.render import _how_to_apply, _markdown, _width, _wrap, runbook_table
 
 
@@ -40,9 +42,21 @@ def test_wrap_measures_chinese_by_display_width() -> None:
     assert "".join(line.strip() for line in lines).count("istio-agent") == 3
 
 
-def test_wrap_keeps_long_words_whole() -> None:
+def test_wrap_keeps_words_whole_and_cuts_only_those_wider_than_a_line() -> None:
+    assert _wrap("see the analyzer page now", width=12) == ["  see the", "  analyzer", "  page now"]
     url = "https://istio.io/latest/docs/reference/config/analysis/ist0173/"
-    assert _wrap(f"see {url} now", width=20) == ["  see", f"  {url}", "  now"]
+    lines = _wrap(f"see {url} now", width=20)
+    assert all(_width(line) <= 20 for line in lines)
+    assert "".join(line.strip() for line in lines) == f"see{url} now"
+
+
+@pytest.mark.parametrize("width", range(16, 48))
+def test_chinese_punctuation_never_starts_a_line(width: int) -> None:
+    text = "非网格客户端访问 STRICT 服务时连接被重置。这是因为服务端只接受双向 TLS，客户端发送的是明文（HTTP）请求。"
+    lines = _wrap(text, width=width)
+    assert all(_width(line) <= width for line in lines)
+    assert not any(line.strip()[0] in "。，、）" for line in lines)
+    assert "".join(line.strip() for line in lines).replace(" ", "") == text.replace(" ", "")
 
 
 def test_markdown_wraps_long_paragraphs_to_width() -> None:
