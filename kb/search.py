@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from whoosh import scoring
 from whoosh.analysis import STOP_WORDS as STOP_WORDS_WHOOSH
 from whoosh.analysis import LowercaseFilter, SpaceSeparatedTokenizer, StemmingAnalyzer
 from whoosh.fields import ID, KEYWORD, TEXT, Schema
-from whoosh.filedb.filestore import RamStorage
+from whoosh.filedb.filestore import FileStorage, RamStorage
 
 from kb.documents import Document
 from kb.vocabulary import ABBREVIATIONS
@@ -146,6 +147,17 @@ def _fill(ix: whoosh_index.Index, documents: Sequence[Document], on_disk: bool =
     writer.commit()
 
 
+class _PrivateRamStorage(RamStorage):  # type: ignore[misc]
+    """RamStorage whose writer spills to a fresh private directory.
+
+    whoosh's own spills to `<tmp>/MAIN.tmp`, one path for every process on the machine: two in-memory builds
+    at once (`kb eval` beside an API worker, two test runs) delete each other's files mid-build.
+    """
+
+    def temp_storage(self, name: str | None = None) -> FileStorage:
+        return FileStorage(tempfile.mkdtemp(prefix="kb-index-")).create()
+
+
 class SearchIndex:
     """An open whoosh index with one searcher kept for its lifetime (it is safe to share between threads)."""
 
@@ -164,7 +176,7 @@ class SearchIndex:
 
     @classmethod
     def in_memory(cls, documents: Sequence[Document]) -> SearchIndex:
-        ix = RamStorage().create_index(_schema())
+        ix = _PrivateRamStorage().create_index(_schema())
         _fill(ix, documents)
         return cls(ix)
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -212,3 +214,17 @@ def test_a_failed_build_turns_the_garbage_collector_back_on(runbooks: Path, monk
     with pytest.raises(RuntimeError):
         open_library(runbooks, runbooks.parent / "cache")
     assert gc.isenabled()
+
+
+def test_in_memory_builds_do_not_share_whooshs_fixed_temp_path(tmp_path: Path) -> None:
+    # whoosh spills an in-memory index to `<tmp>/MAIN.tmp`; a file there (or another process's build) broke it.
+    (tmp_path / "MAIN.tmp").write_text("someone else's")
+    code = (
+        "from kb.library import open_library; from pathlib import Path; import sys; "
+        "print(len(open_library(Path(sys.argv[1]), None).catalog))"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(RUNBOOKS)], capture_output=True, text=True,
+                          env={**os.environ, "TMPDIR": str(tmp_path)}, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == len(list(RUNBOOKS.rglob("*.yaml")))
+    assert (tmp_path / "MAIN.tmp").read_text() == "someone else's"
