@@ -6,12 +6,15 @@ relative links so it works from file:// and any sub-path, and is byte-identical 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
 import subprocess
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -79,11 +82,16 @@ def build(options: Options, progress: Progress = lambda _: None) -> Report:
     stage("pages", f"{len(pages)} pages")
     html = render_all(pages, options, len(library.catalog))
     stage("render", f"{sum(len(text) for text in html.values()) / 1e6:.1f} MB of HTML")
-    written = write_site(options.out, html)
+    digest = pages_digest(html, options.search)
+    kept = keep_search_index(options.out, digest)
+    written = write_site(options.out, html, digest)
     stage("write", f"{written} files")
     write_assets(options.out, library)
     stage("assets", f"static files and {OFFLINE_DATA}")
-    if options.search:
+    if kept is not None:
+        kept.rename(options.out / PAGEFIND_DIR)
+        stage("search", f"Pagefind index kept from the last build (same pages) in {PAGEFIND_DIR}/")
+    elif options.search:
         index_search(options.out)
         stage("search", f"Pagefind index in {PAGEFIND_DIR}/")
     write_sitemap(options.out, pages, options.base_url)
@@ -131,7 +139,42 @@ def render_all(pages: Sequence[Page], options: Options, count: int) -> dict[str,
     return {page.path: render(env, page, site) for page in pages}
 
 
-def write_site(out: Path, html: dict[str, str]) -> int:
+def pages_digest(html: dict[str, str], search: bool) -> str:
+    """A hash of every page and of Pagefind's version: equal digests mean an equal search index."""
+    digest = hashlib.sha256(f"kb {kb.__version__} pagefind {_pagefind_version()} search {search}\n".encode())
+    for path, text in sorted(html.items()):
+        digest.update(f"{path}\n{len(text)}\n".encode())
+        digest.update(text.encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _pagefind_version() -> str:
+    try:
+        return metadata.version("pagefind")
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def keep_search_index(out: Path, digest: str) -> Path | None:
+    """Set the last build's Pagefind index aside when it indexed the same pages.
+
+    Pagefind writes its filter files in hash-map order, so re-indexing identical pages changes bytes and
+    file names; keeping the index makes a rebuild of unchanged runbooks byte-identical (and faster).
+    """
+    marker, index = out / MARKER, out / PAGEFIND_DIR
+    try:
+        same = marker.read_text(encoding="utf-8").split()[-1] == digest
+    except (OSError, IndexError):
+        return None
+    if not same or not index.is_dir():
+        return None
+    aside = out.parent / f".{out.name}-pagefind-{os.getpid()}"
+    shutil.rmtree(aside, ignore_errors=True)
+    index.rename(aside)
+    return aside
+
+
+def write_site(out: Path, html: dict[str, str], digest: str) -> int:
     """Replace `out`'s content with the rendered pages (files left from an older build are removed)."""
     if out.exists():
         for child in sorted(out.iterdir()):
@@ -140,7 +183,7 @@ def write_site(out: Path, html: dict[str, str]) -> int:
             else:
                 child.unlink()
     out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text("kb site build output; the next build replaces everything here\n", encoding="utf-8")
+    (out / MARKER).write_text(f"kb site build output; the next build replaces everything here\n{digest}\n", encoding="utf-8")
     for path, text in sorted(html.items()):
         target = out / path
         target.parent.mkdir(parents=True, exist_ok=True)

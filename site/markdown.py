@@ -14,7 +14,8 @@ from kb_site.highlight import highlight
 
 # A link or image target the site will write: http(s), a fragment, or a path with no scheme at all.
 # `javascript:`, `data:`, `vbscript:` and every other scheme become plain text.
-_SAFE_URL = re.compile(r"(?i)^(?:https?://|#|[^:/?#]*(?:[/?#]|$))")
+# `//host/x` and `\\host/x` (browsers read `\` as `/`) are other sites, not relative paths.
+_SAFE_URL = re.compile(r"(?i)^(?:https?://|#|(?![/\\]{2})[^:/?#\\]*(?:[/?#]|$))")
 _CONTROL = re.compile(r"[\x00-\x20\x7f]")
 
 
