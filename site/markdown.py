@@ -65,7 +65,7 @@ def code_block(code: str, language: str) -> str:
     label = f' data-lang="{_attr(language)}"' if language else ""
     return (
         f'<div class="code"{label}><button type="button" class="copy" aria-label="Copy to clipboard">Copy</button>'
-        f"<pre><code>{body}</code></pre></div>\n"
+        f'<pre tabindex="0"><code>{body}</code></pre></div>\n'
     )
 
 

@@ -8,7 +8,7 @@
   var out = document.getElementById("paste-results");
   var mode = document.getElementById("paste-mode");
   var body = document.body;
-  var root = new URL(body.getAttribute("data-root") || "", location.href);
+  var root = new URL(body.getAttribute("data-root") || "./", location.href);
   var base = body.getAttribute("data-base") || "";
   var zh = body.getAttribute("data-lang") === "zh";
   var words = zh
@@ -99,7 +99,7 @@
         var commands = (r.commands && r.commands[part]) || [];
         if (!commands.length) return;
         var wrap = el("div", "code");
-        var pre = el("pre"); pre.appendChild(el("code", "", commands.join("\n")));
+        var pre = el("pre"); pre.tabIndex = 0; pre.appendChild(el("code", "", commands.join("\n")));
         var copy = el("button", "copy", "Copy"); copy.type = "button"; copy.setAttribute("aria-label", "Copy to clipboard");
         wrap.appendChild(copy); wrap.appendChild(pre);
         item.appendChild(el("p", "muted", part));

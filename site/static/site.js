@@ -54,7 +54,7 @@
   var loading = null;
   function load() {
     if (!loading) {
-      var base = new URL(root, location.href);
+      var base = new URL(root || "./", location.href);
       loading = import(new URL("pagefind/pagefind.js", base).href).then(function (module) {
         pagefind = module;
         return pagefind.options({ baseUrl: base.pathname }).then(function () { return pagefind.filters(); });
