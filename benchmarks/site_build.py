@@ -20,11 +20,11 @@ import time
 from pathlib import Path
 
 from common import RUNBOOKS
+from kb_site.build import Options, build
 from scale import synthesize
 
 from kb import load_runbooks
 from kb.model import Runbook
-from kb_site.build import Options, build
 
 # What the browser fetches for the home page before anyone types: the page, its stylesheet and scripts.
 FIRST_LOAD = re.compile(r'(?:href|src)="((?:\.\./)*assets/[^"]+\.(?:css|js))"')
@@ -37,7 +37,9 @@ def markdown_page(runbook: Runbook) -> str:
     lines += ["", "## Cause", "", runbook.cause or "", "", "## Diagnosis", ""]
     for number, step in enumerate([*runbook.diagnosis, *runbook.fix], 1):
         lines += [f"{number}. {step.text}", ""]
-        lines += ["    ```shell", *(f"    {command}" for command in step.commands), "    ```", ""] if step.commands else []
+        lines += (
+            ["    ```shell", *(f"    {command}" for command in step.commands), "    ```", ""] if step.commands else []
+        )
         manifest = getattr(step, "manifest", None)
         if manifest:
             lines += ["    ```yaml", *(f"    {line}" for line in manifest.splitlines()), "    ```", ""]

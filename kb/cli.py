@@ -387,7 +387,8 @@ def cmd_reference(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
 def cmd_site_build(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
     from kb_site.build import Options, build  # only this command needs jinja2, markdown-it and Pagefind
 
-    options = Options(runbooks_dir, Path(args.out), args.base_url, args.repo_url, Settings.from_env(os.environ).cache_dir)
+    cache_dir = Settings.from_env(os.environ).cache_dir
+    options = Options(runbooks_dir, Path(args.out), args.base_url, args.repo_url, cache_dir)
     report = build(options, progress=lambda line: print(f"kb site: {line}", file=sys.stderr, flush=True))
     return Outcome(EXIT_OK, report.summary() + "\n")
 

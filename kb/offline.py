@@ -12,8 +12,17 @@ from typing import TYPE_CHECKING, Any
 
 from kb import matcher, rank, search
 from kb.documents import cited_pages
-from kb.signals import envoy_headers, grpc, http_status, istio_log, k8s_pods, local_reply, mesh_ports
-from kb.signals import response_details, response_flags
+from kb.signals import (
+    envoy_headers,
+    grpc,
+    http_status,
+    istio_log,
+    k8s_pods,
+    local_reply,
+    mesh_ports,
+    response_details,
+    response_flags,
+)
 from kb.signals.base import MAX_LINES_PER_SIGNAL
 from kb.vocabulary import ABBREVIATIONS
 

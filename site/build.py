@@ -18,13 +18,14 @@ from importlib import metadata
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from kb_site.markdown import safe_url
+from kb_site.pages import Page, Source, all_pages
+from kb_site.templates import environment, render
+
 import kb
 from kb import KBError, Level, Library, UsageError, open_library
 from kb.offline import offline_data
 from kb.reference import reference_table
-from kb_site.markdown import safe_url
-from kb_site.pages import Page, Source, all_pages
-from kb_site.templates import environment, render
 
 STATIC = Path(__file__).resolve().parent / "static"
 # The offline matcher's data is a script, not JSON: browsers refuse fetch() from file:// but run scripts.
@@ -101,9 +102,12 @@ def build(options: Options, progress: Progress = lambda _: None) -> Report:
 
 
 def check_options(options: Options) -> None:
-    problems = [f"--{name.replace('_', '-')} must be an http(s) URL, got {value!r}"
-                for name, value in (("base_url", options.base_url), ("repo_url", options.repo_url))
-                if value is not None and not (value.startswith(("http://", "https://")) and safe_url(value))]  # fmt: skip
+    urls = (("base_url", options.base_url), ("repo_url", options.repo_url))
+    problems = [
+        f"--{name.replace('_', '-')} must be an http(s) URL, got {value!r}"
+        for name, value in urls
+        if value is not None and not (value.startswith(("http://", "https://")) and safe_url(value))
+    ]
     if options.out.exists() and not options.out.is_dir():
         problems.append(f"--out {options.out} exists and is not a directory")
     elif options.out.is_dir() and any(options.out.iterdir()) and not (options.out / MARKER).exists():
@@ -183,7 +187,9 @@ def write_site(out: Path, html: dict[str, str], digest: str) -> int:
             else:
                 child.unlink()
     out.mkdir(parents=True, exist_ok=True)
-    (out / MARKER).write_text(f"kb site build output; the next build replaces everything here\n{digest}\n", encoding="utf-8")
+    (out / MARKER).write_text(
+        f"kb site build output; the next build replaces everything here\n{digest}\n", encoding="utf-8"
+    )
     for path, text in sorted(html.items()):
         target = out / path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -230,5 +236,3 @@ def sitemap(pages: Sequence[Page], base_url: str | None) -> str:
 
 def write_sitemap(out: Path, pages: Sequence[Page], base_url: str | None) -> None:
     (out / "sitemap.xml").write_text(sitemap(pages, base_url), encoding="utf-8")
-
-

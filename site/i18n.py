@@ -13,7 +13,10 @@ _WORDS: dict[str, dict[str, str]] = {
         "en": "Paste an Istio or Envoy error, get the runbook that explains and fixes it.",
         "zh": "粘贴 Istio 或 Envoy 报错，找到解释并修复它的运行手册。",
     },
-    "paste_label": {"en": "Paste a log, curl -v output or kubectl event", "zh": "粘贴日志、curl -v 输出或 kubectl 事件"},
+    "paste_label": {
+        "en": "Paste a log, curl -v output or kubectl event",
+        "zh": "粘贴日志、curl -v 输出或 kubectl 事件",
+    },
     "paste_button": {"en": "Find the runbook", "zh": "查找运行手册"},
     "search_label": {"en": "Search runbooks", "zh": "搜索运行手册"},
     "search_placeholder": {"en": "Search (press /)", "zh": "搜索（按 /）"},
@@ -43,7 +46,10 @@ _WORDS: dict[str, dict[str, str]] = {
     "runbooks_declaring": {"en": "Runbooks", "zh": "运行手册"},
     "meaning": {"en": "Meaning", "zh": "含义"},
     "not_found": {"en": "Page not found", "zh": "页面不存在"},
-    "not_found_text": {"en": "No page here. Try the search or the list of runbooks.", "zh": "这里没有页面。试试搜索或运行手册列表。"},
+    "not_found_text": {
+        "en": "No page here. Try the search or the list of runbooks.",
+        "zh": "这里没有页面。试试搜索或运行手册列表。",
+    },
     "language": {"en": "中文", "zh": "English"},
     "language_label": {"en": "Switch to Chinese", "zh": "切换到英文"},
     "theme": {"en": "Theme", "zh": "主题"},

@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from kb_site.highlight import highlight
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
-
-from kb_site.highlight import highlight
 
 # A link or image target the site will write: http(s), a fragment, or a path with no scheme at all.
 # `javascript:`, `data:`, `vbscript:` and every other scheme become plain text.

@@ -7,11 +7,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kb_site.i18n import LANGUAGES, PREFIX
+from kb_site.markdown import code_block, inline_html, safe_url, to_html
 from markupsafe import Markup
 
 from kb import Runbook, Severity
-from kb_site.i18n import LANGUAGES, PREFIX
-from kb_site.markdown import code_block, inline_html, safe_url, to_html
 
 SEVERITIES = [severity.value for severity in Severity]
 REFERENCE_SECTIONS = ("flags", "details", "ports")
@@ -154,8 +154,9 @@ def runbook_page(source: Source, runbooks: Sequence[Runbook], lang: str, repo_ur
         "heading": title,
         "subtitle": runbook.title if zh and runbook.title_zh else None,
         "summary": runbook.summary_zh if zh and runbook.summary_zh else runbook.summary,
-        "symptoms": [inline_html(text) for text in (runbook.symptoms_zh if zh and runbook.symptoms_zh
-                                                     else runbook.symptoms)],  # fmt: skip
+        "symptoms": [
+            inline_html(text) for text in (runbook.symptoms_zh if zh and runbook.symptoms_zh else runbook.symptoms)
+        ],
         "cause": Markup(to_html(runbook.cause)) if runbook.cause else None,
         "impact": Markup(to_html(runbook.impact)) if runbook.impact else None,
         "diagnosis": [_step(step, "diagnosis", number) for number, step in enumerate(runbook.diagnosis, 1)],

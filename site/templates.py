@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
 from kb_site.i18n import HTML_LANG, PREFIX, words
 from kb_site.pages import Page
 

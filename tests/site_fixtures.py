@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kb_site.build import Options, Report, build
 
 from kb import bundled_runbooks_dir
-from kb_site.build import Options, Report, build
 from tests.conftest import CACHE
 
 HOSTILE = Path(__file__).parent / "data" / "site-hostile"
@@ -20,8 +20,9 @@ HOSTILE = Path(__file__).parent / "data" / "site-hostile"
 @pytest.fixture(scope="session")
 def real_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Report]:
     out = tmp_path_factory.mktemp("site") / "out"
-    options = Options(bundled_runbooks_dir(), out, repo_url="https://github.com/example/kb/edit/main/runbooks",
-                      cache_dir=CACHE)
+    options = Options(
+        bundled_runbooks_dir(), out, repo_url="https://github.com/example/kb/edit/main/runbooks", cache_dir=CACHE
+    )
     return out, build(options)
 
 

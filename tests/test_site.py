@@ -11,10 +11,10 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-
-from kb import KBError, UsageError, bundled_runbooks_dir, load_runbooks
 from kb_site.build import MARKER, Options, Report, build
 from kb_site.markdown import inline_html, safe_url, to_html
+
+from kb import KBError, UsageError, bundled_runbooks_dir, load_runbooks
 from tests.conftest import run_kb
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}

@@ -109,7 +109,7 @@ def test_offline_matcher_agrees_with_kb_match(page: Page, served_site: str) -> N
     page.wait_for_function("window.kbTestMatcher !== undefined", timeout=30000)
     texts = [case["text"] for case in cases]
     browser_top = page.evaluate(
-        "texts => texts.map(t => { const r = window.kbTestMatcher.match(t, 5).results; return r.length ? r[0].id : null; })",
+        "ts => ts.map(t => { const r = window.kbTestMatcher.match(t, 5).results; return r.length ? r[0].id : null; })",
         texts,
     )
     python_top = [next((r.runbook.id for r in kb.match(text).results), None) for text in texts]
