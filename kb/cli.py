@@ -276,6 +276,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     completion.add_argument("shell", choices=["bash", "zsh", "fish"], help="the shell to complete for")
     completion.set_defaults(handler=cmd_completion)
+
+    site = commands.add_parser("site", help="the documentation site").add_subparsers(metavar="ACTION", required=True)
+    site_build = site.add_parser("build", parents=[common], help="build the static documentation site")
+    site_build.add_argument("--out", metavar="DIR", default="site-build", help="output directory (default: site-build)")
+    site_build.add_argument("--base-url", metavar="URL", help="public URL of the site (canonical links, sitemap)")
+    site_build.add_argument("--repo-url", metavar="URL", help="URL that a runbook's path is appended to for 'edit'")
+    site_build.set_defaults(handler=cmd_site_build)
     return parser
 
 
@@ -486,6 +493,15 @@ def cmd_reference(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
     if args.json:
         return Outcome(EXIT_OK, _json(rows), warning)
     return Outcome(EXIT_OK, reference_page(rows, args.screen), warning)
+
+
+def cmd_site_build(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
+    from kb_site.build import Options, build  # only this command needs jinja2, markdown-it and Pagefind
+
+    cache_dir = Settings.from_env(os.environ).cache_dir
+    options = Options(runbooks_dir, Path(args.out), args.base_url, args.repo_url, cache_dir)
+    report = build(options, progress=lambda line: print(f"kb site: {line}", file=sys.stderr, flush=True))
+    return Outcome(EXIT_OK, report.summary() + "\n")
 
 
 def cmd_index(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:

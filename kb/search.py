@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
@@ -69,6 +70,8 @@ MAX_REMEMBERED = 200_000
 # Hits that report which query terms they contain (the confidence rule looks at the best two).
 TERMS_FOR = 3
 FIELD_BOOSTS = {"title": 2.0, "body": 1.0, "zh": 1.5, "exact": 2.0}
+# Fields BM25F scores; a hit in `exact` (a KEYWORD field) counts its posting weight as it is.
+SCORED_FIELDS = ("title", "body", "zh")
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,19 @@ def _schema() -> Schema:
         zh=TEXT(analyzer=SpaceSeparatedTokenizer() | LowercaseFilter(), field_boost=FIELD_BOOSTS["zh"], phrase=False),
         exact=KEYWORD(field_boost=FIELD_BOOSTS["exact"]),
     )
+
+
+def english_stems(words: Iterable[str]) -> dict[str, str]:
+    """Each word as the index's English analysis stems it; stop words and too-short words are left out."""
+    stems = {}
+    for word in words:
+        for token in _ENGLISH(word):
+            stems[word] = token.text
+    return stems
+
+
+def _text(term: str | bytes) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else term
 
 
 def cut_chinese(text: str) -> str:
@@ -230,6 +246,26 @@ class SearchIndex:
         """The naive peer: every distinct word of `text` OR-ed over one field, no term selection."""
         terms = {token.text for token in _ENGLISH(text)}
         return self.search([(field, term) for term in sorted(terms)], limit)
+
+    def term_statistics(self) -> dict[str, Any]:
+        """What BM25F needs to score any query offline: per field and term the posting weights by runbook id
+        (field boosts included), each document's field lengths, and the averages (the site's paste box)."""
+        reader = self._reader
+        ids = {docnum: fields["id"] for docnum, fields in reader.iter_docs()}
+        fields: dict[str, Any] = {}
+        for field in FIELD_BOOSTS:
+            postings: dict[str, dict[str, float]] = {}
+            for term in sorted(_text(term) for term in reader.lexicon(field)):
+                matcher = reader.postings(field, term)
+                weights = {}
+                while matcher.is_active():
+                    weights[ids[matcher.id()]] = float(matcher.weight())
+                    matcher.next()
+                postings[term] = weights
+            lengths = {ids[docnum]: int(reader.doc_field_length(docnum, field, 0)) for docnum in sorted(ids)}
+            average = float(reader.field_length(field)) / max(reader.doc_count_all(), 1)
+            fields[field] = {"postings": postings, "lengths": lengths, "average": average or 1.0}
+        return {"documents": int(reader.doc_count_all()), "fields": fields}
 
     def _frequency(self, field: str, term: str) -> int:
         key = (field, term)

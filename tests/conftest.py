@@ -52,3 +52,7 @@ def runbook_dir(tmp_path: Path) -> Callable[..., Path]:
         return root
 
     return make
+
+
+# The built sites the site tests share (session-scoped: one build per run).
+from tests.site_fixtures import hostile_site, real_site, served_site  # noqa: E402, F401

@@ -1,0 +1,100 @@
+"""Site build time: `kb site build` on the real library and on 1,000 synthetic runbooks, against MkDocs
+building the same 1,000 runbooks as markdown pages in the same run; and the home page's first weight.
+
+kb's build makes every runbook page twice (English and Chinese), the index, tag, severity and reference
+pages, the offline matcher's data and a Pagefind index per language; MkDocs (default theme, its default
+lunr search plugin) builds one markdown page per runbook. Both start from the runbook files: kb's time
+includes loading and indexing the library, MkDocs' the writing of the markdown is not counted.
+First page weight: the home page with what it loads before the paste box or search is used (the offline
+matcher, re2js and the search index load on first use). Target: kb faster than MkDocs; weight < 200 KB.
+Run: .venv/bin/python benchmarks/site_build.py [SIZE]   (needs `pip install mkdocs`, benchmark only)
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import RUNBOOKS
+from kb_site.build import Options, build
+from scale import synthesize
+
+from kb import load_runbooks
+from kb.model import Runbook
+
+# What the browser fetches for the home page before anyone types: the page, its stylesheet and scripts.
+FIRST_LOAD = re.compile(r'(?:href|src)="((?:\.\./)*assets/[^"]+\.(?:css|js))"')
+
+
+def markdown_page(runbook: Runbook) -> str:
+    """The runbook as one markdown page, the way a MkDocs site of runbooks would hold it."""
+    lines = [f"# {runbook.title}", "", runbook.summary, "", "## Symptoms", ""]
+    lines += [f"- {symptom}" for symptom in runbook.symptoms]
+    lines += ["", "## Cause", "", runbook.cause or "", "", "## Diagnosis", ""]
+    for number, step in enumerate([*runbook.diagnosis, *runbook.fix], 1):
+        lines += [f"{number}. {step.text}", ""]
+        lines += (
+            ["    ```shell", *(f"    {command}" for command in step.commands), "    ```", ""] if step.commands else []
+        )
+        manifest = getattr(step, "manifest", None)
+        if manifest:
+            lines += ["    ```yaml", *(f"    {line}" for line in manifest.splitlines()), "    ```", ""]
+    lines += ["## References", "", *(f"- [{ref.title}]({ref.url})" for ref in runbook.references), ""]
+    return "\n".join(lines)
+
+
+def mkdocs_build(runbooks_dir: Path, work: Path) -> float:
+    docs = work / "docs"
+    docs.mkdir()
+    runbooks = list(load_runbooks(runbooks_dir).catalog)
+    (docs / "index.md").write_text("# Runbooks\n\n" + "\n".join(f"- [{r.title}]({r.id}.md)" for r in runbooks))
+    for runbook in runbooks:
+        (docs / f"{runbook.id}.md").write_text(markdown_page(runbook), encoding="utf-8")
+    (work / "mkdocs.yml").write_text("site_name: Runbooks\ntheme: mkdocs\n", encoding="utf-8")
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(work / "mkdocs.yml"),
+                           "-d", str(work / "site")], capture_output=True, text=True, check=False)  # fmt: skip
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"mkdocs failed: {done.stderr.strip()}")
+    return seconds
+
+
+def kb_build(runbooks_dir: Path, out: Path, cache: Path, search: bool = True) -> float:
+    start = time.perf_counter()
+    build(Options(runbooks_dir, out, cache_dir=cache, search=search))
+    return time.perf_counter() - start
+
+
+def first_weight(out: Path) -> int:
+    home = out / "index.html"
+    text = home.read_text(encoding="utf-8")
+    files = {home} | {(out / path).resolve() for path in FIRST_LOAD.findall(text)}
+    return sum(file.stat().st_size for file in files)
+
+
+def main() -> None:
+    size = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    with tempfile.TemporaryDirectory() as temp:
+        work = Path(temp)
+        real = kb_build(RUNBOOKS, work / "real", work / "cache-real")
+        weight = first_weight(work / "real")
+        root = work / "runbooks"
+        synthesize(root, size)
+        ours = kb_build(root, work / "synthetic", work / "cache")
+        ours_plain = kb_build(root, work / "synthetic-plain", work / "cache", search=False)
+        (work / "mkdocs").mkdir()
+        peer = mkdocs_build(root, work / "mkdocs")
+        print(f"real library ({len(load_runbooks(RUNBOOKS).catalog)} runbooks): kb site build {real:.1f} s")
+        print(f"{size} runbooks: kb site build {ours:.1f} s cold (library load+index, 2 languages, Pagefind), "
+              f"{ours_plain:.1f} s without Pagefind (library cached); MkDocs {peer:.1f} s; "
+              f"ratio kb/MkDocs {ours / peer:.2f}")  # fmt: skip
+        print(f"first page weight: {weight / 1024:.1f} KB (target < 200 KB)")
+
+
+if __name__ == "__main__":
+    main()

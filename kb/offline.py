@@ -1,0 +1,152 @@
+"""What an offline copy of the matcher needs, as plain data: the site's paste box runs it in the browser.
+
+The browser re-implements the extractors' syntax and the ranking rules; the numbers, the vocabularies the
+extractors recognise, every runbook's signatures and the index's term statistics come from here, so the two
+matchers share one source for everything that is knowledge rather than code.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from kb import matcher, rank, search
+from kb.documents import cited_pages
+from kb.signals import (
+    envoy_headers,
+    grpc,
+    http_status,
+    istio_log,
+    k8s_pods,
+    local_reply,
+    mesh_ports,
+    response_details,
+    response_flags,
+)
+from kb.signals.base import MAX_LINES_PER_SIGNAL
+from kb.vocabulary import ABBREVIATIONS
+
+if TYPE_CHECKING:
+    from kb.library import Library
+
+FORMAT = 1
+_WORD = re.compile(r"\w+(?:\.?\w+)*")
+
+
+def offline_data(library: Library) -> dict[str, Any]:
+    """Everything the in-browser matcher reads, JSON-ready and in a stable order (byte-identical rebuilds)."""
+    runbooks = list(library.catalog)
+    statistics = library.index.term_statistics()
+    return {
+        "format": FORMAT,
+        "constants": _constants(),
+        "generic_kinds": sorted(str(kind) for kind in rank.GENERIC_KINDS),
+        "generic_signals": sorted([str(kind), value] for kind, value in rank.GENERIC_SIGNALS),
+        "abbreviations": dict(sorted(ABBREVIATIONS.items())),
+        "boilerplate": sorted(search.BOILERPLATE),
+        "vocabulary": _vocabulary(),
+        "rules": _rules(runbooks),
+        "stems": _stems(runbooks, statistics),
+        "index": _compact(statistics),
+        "runbooks": {runbook.id: _shown(runbook) for runbook in runbooks},
+    }
+
+
+def _shown(runbook: Any) -> dict[str, Any]:
+    """What a result shows: titles, summary, and the first diagnosis and fix step's commands (as `kb match`)."""
+    return {
+        "title": runbook.title,
+        "title_zh": runbook.title_zh,
+        "summary": runbook.summary,
+        "summary_zh": runbook.summary_zh,
+        "severity": runbook.severity.value,
+        "diagnosis": [command for step in runbook.diagnosis[:1] for command in step.commands],
+        "fix": [command for step in runbook.fix[:1] for command in step.commands],
+    }
+
+
+def _compact(statistics: dict[str, Any]) -> dict[str, Any]:
+    """Runbook ids once, then postings as flat `[doc, weight, doc, weight...]` lists (a third of the size)."""
+    ids = sorted(statistics["fields"]["title"]["lengths"])
+    number = {runbook_id: index for index, runbook_id in enumerate(ids)}
+    fields = {}
+    for name, field in statistics["fields"].items():
+        postings = {
+            term: [value for rid, weight in sorted(weights.items(), key=lambda item: number[item[0]])
+                   for value in (number[rid], weight)]
+            for term, weights in field["postings"].items()
+        }  # fmt: skip
+        lengths = [field["lengths"][rid] for rid in ids]
+        fields[name] = {"scorable": name in search.SCORED_FIELDS, "average": field["average"],
+                        "lengths": lengths, "postings": postings}  # fmt: skip
+    return {"documents": statistics["documents"], "ids": ids, "fields": fields}
+
+
+def _constants() -> dict[str, float]:
+    return {
+        "HIGH_EVIDENCE": rank.HIGH_EVIDENCE,
+        "MEDIUM_EVIDENCE": rank.MEDIUM_EVIDENCE,
+        "BM25_WEIGHT": rank.BM25_WEIGHT,
+        "BM25_ONLY_MIN_TERMS": rank.BM25_ONLY_MIN_TERMS,
+        "BM25_ONLY_LEAD": rank.BM25_ONLY_LEAD,
+        "BM25_CANDIDATES": matcher.BM25_CANDIDATES,
+        "DEFAULT_LIMIT": matcher.DEFAULT_LIMIT,
+        "ENGLISH_TERMS": search.ENGLISH_TERMS,
+        "ZH_TERMS": search.ZH_TERMS,
+        "MAX_ZH_WORD": search.MAX_ZH_WORD,
+        "TERMS_FOR": search.TERMS_FOR,
+        "MAX_LINES_PER_SIGNAL": MAX_LINES_PER_SIGNAL,
+        "BM25_B": 0.75,
+        "BM25_K1": 1.2,
+    }
+
+
+def _vocabulary() -> dict[str, list[str]]:
+    """The fixed words the extractors recognise (flags, details, bodies, scopes, ports, gRPC codes...)."""
+    return {
+        "flags": list(response_flags.FLAGS),
+        "details": list(response_details._WORDS),
+        "termination": list(response_details._TERMINATION),
+        "bodies": list(local_reply.BODIES),
+        "http_reasons": list(http_status._REASONS),
+        "scopes": list(istio_log.SCOPES),
+        "ports": list(mesh_ports.PORTS),
+        "grpc_codes": list(grpc.CODES),
+        "pod_status_words": list(k8s_pods._STATUS_WORDS),
+        "routine_headers": sorted(envoy_headers.ROUTINE),
+    }
+
+
+def _rules(runbooks: list[Any]) -> list[dict[str, Any]]:
+    """Every signature, exclusion and citation rule in the Scorer's order."""
+    rules: list[dict[str, Any]] = []
+    for runbook in runbooks:
+        for signature in runbook.signatures:
+            rules.append(_rule(runbook.id, signature.name, signature.weight, signature.note, signature.when, False))
+        for exclusion in runbook.excludes:
+            rules.append(_rule(runbook.id, exclusion.name, 0.0, exclusion.note, exclusion.when, True))
+    cited = {runbook.id: cited_pages(runbook) for runbook in runbooks}
+    for rule in rank._citation_rules(runbooks, cited):
+        rules.append(_rule(rule.runbook, rule.name, rule.weight, rule.note, rule.conditions, False))
+    return rules
+
+
+def _rule(runbook: str, name: str, weight: float, note: str | None, when: Any, excludes: bool) -> dict[str, Any]:
+    conditions = [
+        {key: value for key, value in condition.model_dump(mode="json").items() if value is not None}
+        for condition in when
+    ]
+    return {"runbook": runbook, "name": name, "weight": weight, "note": note, "when": conditions, "excludes": excludes}
+
+
+def _stems(runbooks: list[Any], statistics: dict[str, Any]) -> dict[str, str]:
+    """Surface word -> stem for every word of the indexed English text (the browser has no stemmer)."""
+    indexed = set(statistics["fields"]["title"]["postings"]) | set(statistics["fields"]["body"]["postings"])
+    words = set(indexed)
+    for runbook in runbooks:
+        text = [runbook.title, runbook.summary, *runbook.symptoms, " ".join(runbook.tags)]
+        text += [runbook.cause or "", runbook.impact or "", *(example.text for example in runbook.examples)]
+        words.update(_WORD.findall("\n".join(text).lower()))
+    for expansion in ABBREVIATIONS.values():
+        words.update(expansion.split())
+    return {word: stem for word, stem in sorted(search.english_stems(sorted(words)).items()) if stem in indexed}

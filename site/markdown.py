@@ -1,0 +1,72 @@
+"""markdown-it-py behind one module: runbook markdown as safe HTML (raw HTML off, only http(s) and relative links)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from kb_site.highlight import highlight
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+
+# A link or image target the site will write: http(s), a fragment, or a path with no scheme at all.
+# `javascript:`, `data:`, `vbscript:` and every other scheme become plain text.
+# `//host/x` and `\\host/x` (browsers read `\` as `/`) are other sites, not relative paths.
+_SAFE_URL = re.compile(r"(?i)^(?:https?://|#|(?![/\\]{2})[^:/?#\\]*(?:[/?#]|$))")
+_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+
+
+def safe_url(url: str) -> bool:
+    """Whether `url` is http(s) or relative (control characters and spaces are stripped first, as browsers do)."""
+    return bool(_SAFE_URL.match(_CONTROL.sub("", url)))
+
+
+def _validate(url: str) -> bool:
+    return safe_url(url)
+
+
+class _Renderer(RendererHTML):
+    """Links open as plain links; fenced code gets a language class the highlighter reads."""
+
+    def fence(self, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+        token = tokens[idx]
+        language = token.info.strip().split(" ")[0] if token.info else ""
+        return code_block(token.content, language)
+
+
+def _parser() -> MarkdownIt:
+    # commonmark with `html` off: `<script>` and `onerror=` in a runbook come out as text.
+    parser = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}, renderer_cls=_Renderer)
+    parser.validateLink = _validate
+    parser.enable("table")
+    return parser
+
+
+_PARSER = _parser()
+_INLINE = _parser()
+
+
+def to_html(text: str) -> str:
+    """A block of runbook markdown (cause, notes) as HTML."""
+    return _PARSER.render(text)
+
+
+def inline_html(text: str) -> str:
+    """One line of runbook markdown (a step, a symptom) as inline HTML, without the paragraph around it."""
+    return _INLINE.renderInline(text)
+
+
+def code_block(code: str, language: str) -> str:
+    """A `<pre>` with a copy button; the language names the highlighter (shell, yaml)."""
+    body = highlight(code.rstrip("\n"), language)
+    label = f' data-lang="{_attr(language)}"' if language else ""
+    return (
+        f'<div class="code"{label}><button type="button" class="copy" aria-label="Copy to clipboard">Copy</button>'
+        f'<pre tabindex="0"><code>{body}</code></pre></div>\n'
+    )
+
+
+def _attr(value: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "", value)

@@ -1,0 +1,190 @@
+"""The site's pages computed from kb's data: pure functions, no files (the writer in build.py does those)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kb_site.i18n import LANGUAGES, PREFIX
+from kb_site.markdown import code_block, inline_html, safe_url, to_html
+from markupsafe import Markup
+
+from kb import Runbook, Severity
+
+SEVERITIES = [severity.value for severity in Severity]
+REFERENCE_SECTIONS = ("flags", "details", "ports")
+_KEYS = {"flags": "flag", "details": "detail", "ports": "port"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """A runbook and the path of its YAML file under the runbooks directory (for "edit this runbook")."""
+
+    runbook: Runbook
+    path: str
+
+
+@dataclass(frozen=True)
+class Page:
+    """One HTML file: where it goes (relative to the site root), its template and what the template shows."""
+
+    path: str
+    template: str
+    lang: str
+    title: str
+    context: Mapping[str, Any] = field(default_factory=dict)
+    alternate: str | None = None
+    search: bool = False  # whether Pagefind indexes it
+
+    @property
+    def root(self) -> str:
+        """The relative way back to the site root from this page: links work from any sub-path and file://."""
+        return "../" * self.path.count("/")
+
+
+def runbook_path(runbook_id: str, lang: str) -> str:
+    return f"{PREFIX[lang]}runbooks/{runbook_id}.html"
+
+
+def all_pages(sources: Sequence[Source], reference: Sequence[Mapping[str, Any]], repo_url: str | None) -> list[Page]:
+    """Every page of the site in both languages, in a fixed order."""
+    runbooks = [source.runbook for source in sources]
+    pages: list[Page] = []
+    for lang in LANGUAGES:
+        pages.append(home_page(runbooks, lang))
+        pages.append(list_page("runbooks.html", "all_runbooks", runbooks, lang))
+        pages += [runbook_page(source, runbooks, lang, repo_url) for source in sources]
+        pages += group_pages("components", _groups(runbooks, lambda r: [c.value for c in r.components]), lang)
+        pages += group_pages("tags", _groups(runbooks, lambda r: list(r.tags)), lang)
+        pages += group_pages("severity", _groups(runbooks, lambda r: [r.severity.value]), lang)
+        pages += [reference_page(section, reference, runbooks, lang) for section in REFERENCE_SECTIONS]
+    pages.append(Page("404.html", "404.html", "en", "Page not found", alternate=None))
+    return [_with_alternate(page) for page in pages]
+
+
+def _with_alternate(page: Page) -> Page:
+    if page.path == "404.html":
+        return page
+    other = page.path.removeprefix(PREFIX["zh"]) if page.lang == "zh" else PREFIX["zh"] + page.path
+    return Page(page.path, page.template, page.lang, page.title, page.context, other, page.search)
+
+
+def _groups(runbooks: Iterable[Runbook], keys: Any) -> dict[str, list[Runbook]]:
+    groups: dict[str, list[Runbook]] = defaultdict(list)
+    for runbook in runbooks:
+        for key in keys(runbook):
+            groups[key].append(runbook)
+    return dict(sorted(groups.items(), key=lambda item: _group_order(item[0])))
+
+
+def _group_order(key: str) -> tuple[int, str]:
+    return (SEVERITIES.index(key), key) if key in SEVERITIES else (len(SEVERITIES), key)
+
+
+def card(runbook: Runbook, lang: str) -> dict[str, Any]:
+    """What a list shows of a runbook: its title and summary in the page's language, where they exist."""
+    zh = lang == "zh"
+    return {
+        "id": runbook.id,
+        "href": f"runbooks/{runbook.id}.html",
+        "title": (runbook.title_zh if zh and runbook.title_zh else runbook.title),
+        "summary": (runbook.summary_zh if zh and runbook.summary_zh else runbook.summary),
+        "severity": runbook.severity.value,
+        "kind": runbook.kind.value,
+        "components": [component.value for component in runbook.components],
+    }
+
+
+def home_page(runbooks: Sequence[Runbook], lang: str) -> Page:
+    severities = _groups(runbooks, lambda r: [r.severity.value])
+    components = _groups(runbooks, lambda r: [c.value for c in r.components])
+    context = {
+        "count": len(runbooks),
+        "severities": {key: len(value) for key, value in severities.items()},
+        "components": {key: len(value) for key, value in components.items()},
+        "cards": [card(runbook, lang) for runbook in runbooks],
+    }
+    return Page(f"{PREFIX[lang]}index.html", "home.html", lang, "", context)
+
+
+def list_page(path: str, heading: str, runbooks: Sequence[Runbook], lang: str) -> Page:
+    context = {"heading_key": heading, "cards": [card(runbook, lang) for runbook in runbooks]}
+    return Page(f"{PREFIX[lang]}{path}", "list.html", lang, heading, context)
+
+
+def group_pages(group: str, members: Mapping[str, Sequence[Runbook]], lang: str) -> list[Page]:
+    """An overview of the group (components, tags, severity) and one page per value."""
+    overview = {"group": group, "values": [(key, len(value)) for key, value in members.items()]}
+    pages = [Page(f"{PREFIX[lang]}{group}/index.html", "groups.html", lang, group, overview)]
+    for key, runbooks in members.items():
+        context = {"group": group, "value": key, "cards": [card(runbook, lang) for runbook in runbooks]}
+        pages.append(Page(f"{PREFIX[lang]}{group}/{key}.html", "group.html", lang, key, context))
+    return pages
+
+
+def reference_page(section: str, table: Sequence[Mapping[str, Any]], runbooks: Sequence[Runbook], lang: str) -> Page:
+    titles = {runbook.id: card(runbook, lang)["title"] for runbook in runbooks}
+    rows = []
+    for entry in table:
+        if entry["section"] != section:
+            continue
+        key = entry[_KEYS[section]]
+        extra = {name: value for name, value in entry.items() if name not in ("section", _KEYS[section], "runbooks")}
+        declared = [(rid, titles[rid]) for rid in entry["runbooks"] if rid in titles]
+        rows.append({"key": key, "anchor": anchor(key), "fields": extra, "runbooks": declared})
+    return Page(f"{PREFIX[lang]}reference/{section}.html", "reference.html", lang, section,
+                {"section": section, "rows": rows})  # fmt: skip
+
+
+def anchor(text: str) -> str:
+    """An id for a heading or table row: lower-case letters, digits and `-` only."""
+    out = "".join(char if char.isalnum() and char.isascii() else "-" for char in text.lower())
+    return "-".join(part for part in out.split("-") if part) or "x"
+
+
+def runbook_page(source: Source, runbooks: Sequence[Runbook], lang: str, repo_url: str | None) -> Page:
+    runbook = source.runbook
+    known = {other.id: other for other in runbooks}
+    zh = lang == "zh"
+    title = runbook.title_zh if zh and runbook.title_zh else runbook.title
+    context = {
+        "rb": runbook,
+        "heading": title,
+        "subtitle": runbook.title if zh and runbook.title_zh else None,
+        "summary": runbook.summary_zh if zh and runbook.summary_zh else runbook.summary,
+        "symptoms": [
+            inline_html(text) for text in (runbook.symptoms_zh if zh and runbook.symptoms_zh else runbook.symptoms)
+        ],
+        "cause": Markup(to_html(runbook.cause)) if runbook.cause else None,
+        "impact": Markup(to_html(runbook.impact)) if runbook.impact else None,
+        "diagnosis": [_step(step, "diagnosis", number) for number, step in enumerate(runbook.diagnosis, 1)],
+        "fix": [_step(step, "fix", number) for number, step in enumerate(runbook.fix, 1)],
+        "verify": [_step(step, "verify", number) for number, step in enumerate(runbook.verify, 1)],
+        "prevention": [Markup(inline_html(text)) for text in runbook.prevention],
+        "references": [(ref.title, ref.url if safe_url(ref.url) else None) for ref in runbook.references],
+        "related": [card(known[rid], lang) for rid in runbook.related if rid in known],
+        "examples": [(example.text, _source_link(example.source)) for example in runbook.examples],
+        "components": [component.value for component in runbook.components],
+        "data_plane": [plane.value for plane in runbook.applies_to.data_plane],
+        "edit_url": f"{repo_url.rstrip('/')}/{source.path}" if repo_url and safe_url(repo_url) else None,
+    }
+    context["symptoms"] = [Markup(html) for html in context["symptoms"]]
+    return Page(runbook_path(runbook.id, lang), "runbook.html", lang, title, context, search=True)
+
+
+def _source_link(source: str) -> tuple[str, str | None]:
+    return (source, source if source.startswith(("http://", "https://")) and safe_url(source) else None)
+
+
+def _step(step: Any, section: str, number: int) -> dict[str, Any]:
+    manifest = getattr(step, "manifest", None)
+    return {
+        "id": f"{section}-{number}",
+        "number": number,
+        "text": Markup(inline_html(step.text)),
+        "commands": Markup("".join(code_block(command, "shell") for command in step.commands)),
+        "expect": Markup(inline_html(step.expect)) if step.expect else None,
+        "manifest": Markup(code_block(manifest, "yaml")) if manifest else None,
+    }

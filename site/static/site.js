@@ -1,0 +1,120 @@
+// kb docs site: theme and language toggles, copy buttons, `/` to search, Pagefind search (loaded on first use).
+(function () {
+  "use strict";
+  var body = document.body;
+  var root = body.getAttribute("data-root") || "";
+
+  function store(key, value) { try { localStorage.setItem(key, value); } catch (e) { /* storage off */ } }
+
+  var themeButton = document.getElementById("theme-toggle");
+  if (themeButton) {
+    themeButton.addEventListener("click", function () {
+      var html = document.documentElement;
+      var current = html.getAttribute("data-theme") ||
+        (window.matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light");
+      var next = current === "dark" ? "light" : "dark";
+      html.setAttribute("data-theme", next);
+      store("kb-theme", next);
+    });
+  }
+  var langToggle = document.getElementById("lang-toggle");
+  if (langToggle) {
+    langToggle.addEventListener("click", function () { store("kb-lang", langToggle.getAttribute("data-lang-target")); });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button.copy") : null;
+    if (!button) return;
+    var code = button.parentNode.querySelector("pre");
+    var text = code ? code.innerText : "";
+    var done = function () { button.textContent = "Copied"; setTimeout(function () { button.textContent = "Copy"; }, 1500); };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done, function () { button.textContent = "Select and copy"; });
+    } else {
+      var range = document.createRange(); range.selectNodeContents(code);
+      var selection = window.getSelection(); selection.removeAllRanges(); selection.addRange(range);
+      button.textContent = "Press Ctrl+C";
+    }
+  });
+
+  var input = document.getElementById("search-input");
+  var panel = document.getElementById("search-panel");
+  var list = document.getElementById("search-results");
+  var componentFilter = document.getElementById("filter-component");
+  var severityFilter = document.getElementById("filter-severity");
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    var typing = target && (target.tagName === "INPUT" || target.tagName === "TEXTAREA" || target.tagName === "SELECT" || target.isContentEditable);
+    if (event.key === "/" && !typing && input) { event.preventDefault(); input.focus(); }
+    if (event.key === "Escape" && panel && !panel.hidden) { panel.hidden = true; input.focus(); }
+  });
+  if (!input) return;
+
+  var pagefind = null;
+  var loading = null;
+  function load() {
+    if (!loading) {
+      var base = new URL(root || "./", location.href);
+      loading = import(new URL("pagefind/pagefind.js", base).href).then(function (module) {
+        pagefind = module;
+        return pagefind.options({ baseUrl: base.pathname }).then(function () { return pagefind.filters(); });
+      }).then(fillFilters).catch(function (error) {
+        loading = null;
+        showMessage(location.protocol === "file:" ? "Search needs the site served over http(s)." : "Search failed to load.");
+        throw error;
+      });
+    }
+    return loading;
+  }
+  function fillFilters(filters) {
+    [[componentFilter, "component"], [severityFilter, "severity"]].forEach(function (pair) {
+      var select = pair[0]; var values = (filters && filters[pair[1]]) || {};
+      if (!select || select.options.length > 1) return;
+      Object.keys(values).sort().forEach(function (value) {
+        var option = document.createElement("option");
+        option.value = value; option.textContent = value + " (" + values[value] + ")";
+        select.appendChild(option);
+      });
+    });
+  }
+  function showMessage(text) {
+    panel.hidden = false;
+    list.textContent = "";
+    var item = document.createElement("li"); item.textContent = text; list.appendChild(item);
+  }
+  var generation = 0;
+  function run() {
+    var query = input.value.trim();
+    var mine = ++generation;
+    if (!query) { panel.hidden = true; return; }
+    load().then(function () {
+      var filters = {};
+      if (componentFilter.value) filters.component = componentFilter.value;
+      if (severityFilter.value) filters.severity = severityFilter.value;
+      return pagefind.debouncedSearch(query, { filters: filters }, 150);
+    }).then(function (search) {
+      if (!search || mine !== generation) return null;
+      return Promise.all(search.results.slice(0, 8).map(function (result) { return result.data(); }));
+    }).then(function (items) {
+      if (!items || mine !== generation) return;
+      panel.hidden = false;
+      list.textContent = "";
+      if (!items.length) { showMessage("No results"); return; }
+      items.forEach(function (data) {
+        var item = document.createElement("li");
+        var link = document.createElement("a");
+        link.href = data.url; link.textContent = (data.meta && data.meta.title) || data.url;
+        var excerpt = document.createElement("p");
+        excerpt.textContent = (data.excerpt || "").replace(/<[^>]*>/g, "");
+        item.appendChild(link); item.appendChild(excerpt); list.appendChild(item);
+      });
+    }).catch(function () { /* message already shown */ });
+  }
+  input.addEventListener("focus", function () { load().catch(function () {}); });
+  input.addEventListener("input", run);
+  componentFilter.addEventListener("change", run);
+  severityFilter.addEventListener("change", run);
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter") { var first = list.querySelector("a"); if (first) { event.preventDefault(); location.href = first.href; } }
+  });
+})();

@@ -1,0 +1,73 @@
+"""jinja2 behind one module: every template autoescaped, undefined names an error, output stable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from kb_site.i18n import HTML_LANG, PREFIX, words
+from kb_site.pages import Page
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+_GROUP_TITLES = {"components": "components", "tags": "tags", "severity": "severity"}
+
+
+def environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def render(env: Environment, page: Page, site: dict[str, Any]) -> str:
+    """The page's HTML; `site` holds what every page shows (version, count, base URL)."""
+    t = words(page.lang)
+    root = site["base_url"] if page.path == "404.html" and site["base_url"] else page.root
+    context: dict[str, Any] = {
+        "page": page,
+        "t": t,
+        "root": root,
+        "base": root + PREFIX[page.lang],
+        "html_lang": HTML_LANG[page.lang],
+        "heading": _heading(page, t),
+        "description": t["tagline"],
+        "canonical": f"{site['base_url']}{page.path}" if site["base_url"] else None,
+        "version": site["version"],
+        "count": site["count"],
+        **page.context,
+    }
+    if page.template == "runbook.html":
+        context["heading"] = page.context["heading"]
+        context["description"] = page.context["summary"]
+    if page.template in ("group.html", "groups.html"):
+        context["group_title"] = t[_GROUP_TITLES[page.context["group"]]]
+    if page.template == "reference.html":
+        context.update(_reference_columns(page, t))
+    return env.get_template(page.template).render(context)
+
+
+def _heading(page: Page, t: dict[str, str]) -> str:
+    if page.template in ("list.html",):
+        return t[page.context["heading_key"]]
+    if page.template == "groups.html":
+        return t[_GROUP_TITLES[page.context["group"]]]
+    if page.template == "group.html":
+        return f"{t[_GROUP_TITLES[page.context['group']]]}: {page.context['value']}"
+    if page.template == "reference.html":
+        return t[page.context["section"]]
+    if page.template == "404.html":
+        return t["not_found"]
+    return ""
+
+
+def _reference_columns(page: Page, t: dict[str, str]) -> dict[str, Any]:
+    names: list[str] = []
+    for row in page.context["rows"]:
+        names += [name for name in row["fields"] if name not in names]
+    keys = {"flags": "flag", "details": "detail", "ports": "port"}
+    return {"columns": names, "key_title": keys[page.context["section"]]}

@@ -1,0 +1,229 @@
+"""kb site build into a temp dir: every page renders, links and anchors resolve, tags close, search holds
+every runbook in both languages, the hostile runbook renders inert, rebuilds are byte-identical."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from kb_site.build import MARKER, Options, Report, build
+from kb_site.markdown import inline_html, safe_url, to_html
+
+from kb import KBError, UsageError, bundled_runbooks_dir, load_runbooks
+from tests.conftest import run_kb
+
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class Page(HTMLParser):
+    """Links, ids, scripts and tag balance of one HTML file."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+        self.stack: list[str] = []
+        self.unbalanced: list[str] = []
+        self.scripts: list[str] = []
+        self.handlers: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if values.get("id"):
+            self.ids.add(str(values["id"]))
+        for name in ("href", "src"):
+            if values.get(name) is not None:
+                self.links.append(str(values[name]))
+        if tag == "script":
+            self.scripts.append(str(values.get("src")))
+        self.handlers += [name for name, _ in attrs if name.startswith("on")]
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.unbalanced.append(f"</{tag}> with open {self.stack[-3:]}")
+            return
+        self.stack.pop()
+
+
+def parse(path: Path) -> Page:
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    page.close()
+    return page
+
+
+def html_files(out: Path) -> list[Path]:
+    return sorted(path for path in out.rglob("*.html") if "pagefind" not in path.parts)
+
+
+def test_every_page_renders_with_closed_tags(real_site: tuple[Path, Report]) -> None:
+    out, report = real_site
+    files = html_files(out)
+    assert len(files) == report.pages
+    runbooks = list(load_runbooks(bundled_runbooks_dir()).catalog)
+    for runbook in runbooks:
+        assert (out / "runbooks" / f"{runbook.id}.html").is_file()
+        assert (out / "zh" / "runbooks" / f"{runbook.id}.html").is_file()
+    for name in ("index.html", "404.html", "sitemap.xml", "reference/flags.html", "reference/details.html",
+                 "reference/ports.html", "components/index.html", "tags/index.html", "severity/high.html"):  # fmt: skip
+        assert (out / name).is_file(), name
+    problems = {}
+    for path in files:
+        page = parse(path)
+        if page.unbalanced or page.stack:
+            problems[str(path.relative_to(out))] = page.unbalanced[:3] + [f"unclosed {page.stack}"] * bool(page.stack)
+    assert problems == {}
+
+
+def test_every_internal_link_and_anchor_resolves(real_site: tuple[Path, Report]) -> None:
+    out, _ = real_site
+    parsed = {path: parse(path) for path in html_files(out)}
+    broken = []
+    for path, page in parsed.items():
+        for link in page.links:
+            parts = urlsplit(link)
+            if parts.scheme in ("http", "https") or link.startswith("data:"):
+                continue
+            assert not parts.scheme, f"{path}: unexpected scheme in {link}"
+            target = (path.parent / unquote(parts.path)).resolve() if parts.path else path
+            if not target.is_file():
+                broken.append(f"{path.relative_to(out)} -> {link}")
+                continue
+            if parts.fragment and target.suffix == ".html":
+                ids = parsed[target].ids if target in parsed else parse(target).ids
+                if parts.fragment not in ids:
+                    broken.append(f"{path.relative_to(out)} -> {link} (no #{parts.fragment})")
+    assert broken == []
+
+
+def test_runbook_page_has_both_languages_and_its_parts(real_site: tuple[Path, Report]) -> None:
+    out, _ = real_site
+    runbook = load_runbooks(bundled_runbooks_dir()).catalog.get("subset-no-healthy-upstream")
+    en = (out / "runbooks" / "subset-no-healthy-upstream.html").read_text(encoding="utf-8")
+    zh = (out / "zh" / "runbooks" / "subset-no-healthy-upstream.html").read_text(encoding="utf-8")
+    assert '<html lang="en"' in en and '<html lang="zh-CN"' in zh
+    assert runbook.title_zh and runbook.summary_zh and runbook.symptoms_zh
+    for text in (runbook.title_zh, runbook.summary_zh):
+        assert _escaped(text) in zh
+    assert all(inline_html(symptom) in zh for symptom in runbook.symptoms_zh)
+    for anchor in ('id="symptoms"', 'id="diagnosis"', 'id="fix"', 'id="diagnosis-1"', 'class="copy"',
+                   'data-pagefind-filter="component"', 'data-pagefind-filter="severity"',
+                   'href="https://github.com/example/kb/edit/main/runbooks/'):  # fmt: skip
+        assert anchor in en, anchor
+    assert 'class="tok-var">$NAMESPACE</span>' in en  # commands are highlighted
+
+
+def _escaped(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;")
+
+
+def test_reference_pages_link_the_declaring_runbooks(real_site: tuple[Path, Report]) -> None:
+    out, _ = real_site
+    flags = (out / "reference" / "flags.html").read_text(encoding="utf-8")
+    assert 'id="uh"' in flags and 'href="../runbooks/subset-no-healthy-upstream.html"' in flags
+    ports = (out / "reference" / "ports.html").read_text(encoding="utf-8")
+    assert "15012" in ports
+
+
+def test_sitemap_lists_every_page_but_the_404(real_site: tuple[Path, Report]) -> None:
+    out, report = real_site
+    locs = re.findall(r"<loc>([^<]+)</loc>", (out / "sitemap.xml").read_text(encoding="utf-8"))
+    assert len(locs) == report.pages - 1 and "404.html" not in locs and "runbooks/route-not-found.html" in locs
+
+
+def _search_urls(out: Path) -> dict[str, set[str]]:
+    entry = json.loads((out / "pagefind" / "pagefind-entry.json").read_text(encoding="utf-8"))
+    urls: dict[str, set[str]] = {language: set() for language in entry["languages"]}
+    for fragment in (out / "pagefind" / "fragment").iterdir():
+        language = fragment.name.split("_")[0]
+        data = gzip.decompress(fragment.read_bytes()).removeprefix(b"pagefind_dcd")
+        urls[language].add(json.loads(data)["url"])
+    return urls
+
+
+def test_search_index_holds_every_runbook_in_both_languages(real_site: tuple[Path, Report]) -> None:
+    out, _ = real_site
+    ids = load_runbooks(bundled_runbooks_dir()).catalog.ids
+    urls = _search_urls(out)
+    assert set(urls) == {"en", "zh-cn"}
+    assert urls["en"] == {f"/runbooks/{rid}.html" for rid in ids}
+    assert urls["zh-cn"] == {f"/zh/runbooks/{rid}.html" for rid in ids}
+
+
+def test_hostile_runbook_renders_inert(hostile_site: Path) -> None:
+    scripts = {"assets/boot.js", "assets/site.js", "assets/paste.js"}
+    for path in html_files(hostile_site):
+        page = parse(path)
+        root = "../" * len(path.relative_to(hostile_site).parent.parts)
+        assert {src.removeprefix(root) for src in page.scripts} <= scripts, path
+        assert page.handlers == [], path
+        assert not [link for link in page.links if re.match(r"(?i)\s*(javascript|vbscript|data:text)", link)], path
+        assert page.unbalanced == [] and page.stack == []
+    html = (hostile_site / "runbooks" / "hostile-runbook.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(&#34;title&#34;)&lt;/script&gt;" in html
+    assert "<script>alert" not in html and "<img" not in html and "<iframe" not in html and "<svg" not in html
+    assert 'href="https://istio.io/latest/docs/"' in html and 'href="../runbooks.html"' in html
+    assert "javascript:alert(3)" in html  # shown as text, not as a link
+    zh = (hostile_site / "zh" / "runbooks" / "hostile-runbook.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in zh and "&lt;script&gt;alert(&#34;zh&#34;)" in zh
+
+
+@pytest.mark.parametrize(
+    ("url", "safe"),
+    [("https://istio.io/", True), ("../x.html", True), ("#fix", True), ("x.html?a=b", True),
+     ("javascript:alert(1)", False), (" JavaScript:alert(1)", False), ("java\tscript:x", False),
+     ("data:text/html,x", False), ("vbscript:x", False), ("file:///etc/passwd", False), ("//evil.example/x", False),
+     ("\\\\evil.example/x", False), ("/\\evil.example", False)],
+)  # fmt: skip
+def test_only_http_and_relative_urls_are_safe(url: str, safe: bool) -> None:
+    assert safe_url(url) is safe
+
+
+def test_markdown_has_raw_html_off() -> None:
+    assert to_html("<b onclick=x>hi</b>") == "<p>&lt;b onclick=x&gt;hi&lt;/b&gt;</p>\n"
+    assert inline_html("[a](javascript:alert(1))") == "[a](javascript:alert(1))"
+
+
+def test_rebuild_is_byte_identical(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    options = Options(Path(__file__).parent / "data" / "site-hostile", out)
+    build(options)
+    first = {path: path.read_bytes() for path in sorted(out.rglob("*")) if path.is_file()}
+    build(options)
+    second = {path: path.read_bytes() for path in sorted(out.rglob("*")) if path.is_file()}
+    assert first.keys() == second.keys() and first == second
+
+
+def test_bad_options_are_reported_together(tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("mine")
+    with pytest.raises(UsageError) as error:
+        build(Options(bundled_runbooks_dir(), tmp_path, base_url="ftp://x", repo_url="javascript:alert(1)"))
+    message = str(error.value)
+    assert "--base-url" in message and "--repo-url" in message and "not empty" in message
+    assert (tmp_path / "keep.txt").read_text() == "mine" and not (tmp_path / MARKER).exists()
+
+
+def test_broken_runbooks_fail_the_build_with_every_problem(tmp_path: Path) -> None:
+    broken = Path(__file__).parent / "data" / "invalid"
+    with pytest.raises(KBError, match="problem"):
+        build(Options(broken, tmp_path / "out", search=False))
+
+
+def test_cli_builds_the_site(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    done = run_kb("site", "build", "--runbooks", str(Path(__file__).parent / "data" / "site-hostile"),
+                  "--out", str(out), "--base-url", "https://kb.example/docs/")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "built " in done.stdout and "kb site: search" in done.stderr
+    assert "<loc>https://kb.example/docs/runbooks/hostile-runbook.html</loc>" in (out / "sitemap.xml").read_text()
+    bad = run_kb("site", "build", "--out", str(out), "--base-url", "nope")
+    assert bad.returncode == 2 and "--base-url must be an http(s) URL" in bad.stderr

@@ -1,0 +1,158 @@
+"""The built site in a real headless browser (Debian's chromium through playwright): search in English and
+Chinese, the paste box offline, its agreement with kb.match, the language toggle, axe-core, screenshots."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+
+import kb
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+# Where the screenshots go (a folder the CI log names); override with KB_SCREENSHOTS.
+SCREENSHOTS = Path(os.environ.get("KB_SCREENSHOTS", REPO / "build" / "site-screenshots"))
+DEV_CASES = REPO.parent / "shared" / "eval" / "dev-cases.yaml"
+AGREEMENT = 0.85
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+class Console:
+    """Console errors and uncaught exceptions of a page. On a static host the paste box's probe of
+    POST /v1/match is refused (405); Chromium logs that refused request, which is the expected outcome."""
+
+    def __init__(self, page: Page) -> None:
+        self.errors: list[str] = []
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
+
+    def _console(self, message: ConsoleMessage) -> None:
+        location = str(message.location.get("url", ""))
+        if message.type == "error" and not (location.endswith("/v1/match") and "405" in message.text):
+            self.errors.append(f"{message.text} at {location}")
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def _search(page: Page, url: str, query: str) -> str:
+    page.goto(url)
+    page.keyboard.press("/")  # `/` focuses the search box
+    assert page.evaluate("document.activeElement.id") == "search-input"
+    page.keyboard.type(query)
+    first = page.locator("#search-results li a").first
+    first.wait_for(timeout=15000)
+    first.click()
+    page.wait_for_load_state()
+    return page.url
+
+
+def test_english_and_chinese_search_reach_the_right_page(page: Page, served_site: str) -> None:
+    console = Console(page)
+    english = _search(page, served_site + "index.html", "circuit breaker overflow")
+    assert english == served_site + "runbooks/circuit-breaker-overflow.html"
+    assert page.get_attribute("h1", "data-pagefind-meta") == "title"  # the runbook page itself, not a 404
+    chinese = _search(page, served_site + "zh/index.html", "异常点检测")
+    assert chinese == served_site + "zh/runbooks/outlier-detection-ejected-all.html"
+    assert console.errors == []
+
+
+def _example(runbook_id: str) -> str:
+    return kb.default_library().catalog.get(runbook_id).examples[0].text
+
+
+def test_pasted_error_finds_the_runbook_offline(page: Page, served_site: str) -> None:
+    console = Console(page)
+    paste = _example("circuit-breaker-overflow")
+    expected = kb.match(paste).results[0].runbook.id
+    assert expected == "circuit-breaker-overflow"
+    page.goto(served_site + "index.html")
+    page.fill("#paste-input", paste)
+    page.click("#paste-form button[type=submit]")
+    first = page.locator("#paste-results li.result").first
+    first.wait_for(timeout=20000)
+    assert first.get_attribute("data-id") == expected
+    assert page.get_attribute("#paste-results", "data-mode") == "offline"
+    assert "Offline mode" in page.inner_text("#paste-mode")
+    first.locator("h3 a").click()
+    page.wait_for_load_state()
+    assert page.url == f"{served_site}runbooks/{expected}.html"
+    assert console.errors == []
+
+
+def test_offline_matcher_agrees_with_kb_match(page: Page, served_site: str) -> None:
+    """Top-1 agreement (not accuracy) on every dev case: the browser's matcher against the Python one."""
+    cases: list[dict[str, Any]] = yaml.safe_load(DEV_CASES.read_text(encoding="utf-8"))
+    page.goto(served_site + "index.html")
+    page.evaluate("window.kbOffline.matcher().then(m => { window.kbTestMatcher = m; })")
+    page.wait_for_function("window.kbTestMatcher !== undefined", timeout=30000)
+    texts = [case["text"] for case in cases]
+    browser_top = page.evaluate(
+        "ts => ts.map(t => { const r = window.kbTestMatcher.match(t, 5).results; return r.length ? r[0].id : null; })",
+        texts,
+    )
+    python_top = [next((r.runbook.id for r in kb.match(text).results), None) for text in texts]
+    agreed = sum(a == b for a, b in zip(browser_top, python_top, strict=True))
+    print(f"offline/python top-1 agreement: {agreed}/{len(cases)} = {agreed / len(cases):.3f}")
+    assert agreed / len(cases) >= AGREEMENT
+
+
+def test_language_choice_persists(page: Page, served_site: str) -> None:
+    page.goto(served_site + "runbooks/route-not-found.html")
+    page.click("#lang-toggle")
+    page.wait_for_url("**/zh/runbooks/route-not-found.html")
+    page.goto(served_site + "index.html")  # an English URL: the saved choice sends the reader to Chinese
+    page.wait_for_url("**/zh/index.html")
+    assert page.get_attribute("html", "lang") == "zh-CN"
+    page.click("#lang-toggle")
+    page.wait_for_url("**/index.html")
+    assert page.get_attribute("html", "lang") == "en"
+
+
+@pytest.mark.parametrize("path", ["index.html", "runbooks/subset-no-healthy-upstream.html", "reference/flags.html"])
+def test_no_serious_accessibility_violations(page: Page, served_site: str, path: str) -> None:
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        page.goto(served_site + path)
+        results = Axe().run(page)
+        bad = [(v["id"], v["impact"], len(v["nodes"])) for v in results.response["violations"]
+               if v["impact"] in ("serious", "critical")]  # fmt: skip
+        assert bad == [], (scheme, bad)
+
+
+def test_screenshots(browser: Browser, served_site: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    print(f"screenshots in {SCREENSHOTS}")
+    sizes = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+    for device, viewport in sizes.items():
+        for scheme in ("light", "dark"):
+            context = browser.new_context(viewport=viewport, color_scheme=scheme)  # type: ignore[arg-type]
+            page = context.new_page()
+            console = Console(page)
+            for name, path in (("home", "index.html"), ("runbook", "runbooks/subset-no-healthy-upstream.html")):
+                page.goto(served_site + path)
+                assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), (device, name)
+                page.screenshot(path=str(SCREENSHOTS / f"{name}-{scheme}-{device}.png"))
+            context.close()
+            assert console.errors == []
