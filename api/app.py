@@ -66,7 +66,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
 
 async def _first_load(state: LibraryState, mcp: MCPServer) -> None:
-    await asyncio.to_thread(state.load)
+    if state.library is None:  # a caller (a test, a tool) may have loaded it already
+        await asyncio.to_thread(state.load)
     add_runbook_resources(mcp, state)
 
 

@@ -48,14 +48,19 @@ def decode(raw: bytes) -> str:
 
 def checked_text(text: str) -> str:
     """Pasted text that can be matched and quoted back: valid Unicode, not binary, not empty."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise BadEncoding("the text holds a lone surrogate (such as \\ud800), which is not a character") from None
+    valid_unicode(text)
     if not text.strip():
         raise InvalidBody("the paste is empty; send a log, curl -v output, events or a symptom")
     kb.paste_text(text.encode("utf-8"))  # kb's refusal of binary input, the same for a file, stdin and a request
     return text
+
+
+def valid_unicode(text: str) -> None:
+    """BadEncoding for a lone surrogate (JSON can spell `\\ud800`; it is not a character and cannot be sent back)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadEncoding("the text holds a lone surrogate (such as \\ud800), which is not a character") from None
 
 
 def parse_json(raw: bytes) -> Any:
@@ -76,6 +81,8 @@ def match_request(raw: bytes, content_type: str) -> MatchRequest:
         request = MatchRequest(text=decode(raw))
     else:
         data = parse_json(raw)
+        if isinstance(data, dict) and isinstance(data.get("text"), str):
+            valid_unicode(data["text"])
         try:
             request = MatchRequest.model_validate(data)
         except ValidationError as exc:
