@@ -7,8 +7,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from fastapi.testclient import TestClient
-
 from kb_api import ApiSettings, create_app
+
 from tests.conftest import CACHE
 
 # 2023-11-14T22:13:20Z: every signed request in the tests is dated around this instant.

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-
 from kb_api import ApiSettings, create_app
+
 from tests.api_helpers import UH_PASTE, api_client
 from tests.conftest import CACHE, run_kb
 
@@ -82,8 +82,10 @@ def test_unknown_runbook_names_the_closest(client: TestClient) -> None:
     assert "subset-no-healthy-upstream" in body["suggestions"]  # type: ignore[operator]
 
 
-@pytest.mark.parametrize(("query", "expected"), [("sidecar startup order", "sidecar-startup-race"),
-                                                 ("子集 503 no healthy upstream", "subset-no-healthy-upstream")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("sidecar startup order", "sidecar-startup-race"), ("子集 503 no healthy upstream", "subset-no-healthy-upstream")],
+)
 def test_search_in_english_and_chinese(client: TestClient, query: str, expected: str) -> None:
     hits = client.get("/v1/search", params={"q": query, "limit": 5}).json()
     assert expected in [hit["id"] for hit in hits[:3]] and len(hits) <= 5
@@ -194,8 +196,9 @@ def test_hostile_bodies_never_500(client: TestClient) -> None:
         assert response.status_code == 200 or response.headers["content-type"] == PROBLEM
 
 
-def test_a_bug_is_a_500_problem_without_traceback(monkeypatch: pytest.MonkeyPatch,
-                                                  caplog: pytest.LogCaptureFixture) -> None:  # fmt: skip
+def test_a_bug_is_a_500_problem_without_traceback(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     from kb_api.routes import match
 
     def broken(*args: object) -> object:

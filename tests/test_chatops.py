@@ -11,9 +11,9 @@ from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
-
 from kb_api.chatops import answer, dingtalk, feishu, slack, teams, webhook, wecom
 from kb_api.errors import Unauthorized
+
 from tests.api_helpers import NOW, UH_PASTE, api_client
 
 # Slack's documented example request (api.slack.com/authentication/verifying-requests-from-slack).
@@ -24,13 +24,18 @@ SLACK_BODY = (
     b"response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&"
     b"trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c"
 )
-SLACK_HEADERS = {"X-Slack-Request-Timestamp": "1531420618",
-                 "X-Slack-Signature": "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503"}  # fmt: skip
+SLACK_HEADERS = {
+    "X-Slack-Request-Timestamp": "1531420618",
+    "X-Slack-Signature": "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503",
+}
 # WeCom's official sample (WXBizMsgCrypt): URL verification of this echostr.
 WECOM = {"token": "QDG6eK", "key": "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C", "corp": "wx5823bf96d3bd56c7"}
-WECOM_ECHO = {"msg_signature": "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3", "timestamp": "1409659589",
-              "nonce": "263014780",
-              "echostr": "P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ=="}  # fmt: skip
+WECOM_ECHO = {
+    "msg_signature": "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3",
+    "timestamp": "1409659589",
+    "nonce": "263014780",
+    "echostr": "P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ==",
+}
 # Feishu's documented decryption example: Encrypt Key "test key".
 FEISHU_SAMPLE = ("P37w+VZImNgPEO1RBhJ6RtKl7n6zymIbEG1pReEzghk=", "test key", b"hello world")
 # Signatures below were computed with openssl and sha256sum, not with kb's code.
@@ -43,8 +48,11 @@ TEAMS_BODY, TEAMS_AUTH = (
 HOOK_SECRET, HOOK_BODY = "hook-secret", b'{"text":"503 UH"}'
 HOOK_SIGNATURE = "sha256=aff6d62c14f213066fbb7338a9b560a74a35137cf8bdbfd5871fdf59d91785bf"
 FEISHU_KEY, FEISHU_TOKEN = "encrypt-key", "verification-token"
-FEISHU_HEADERS = {"X-Lark-Request-Timestamp": "1700000000", "X-Lark-Request-Nonce": "nonce1",
-                  "X-Lark-Signature": "d64fe7167c89bfef7dd9bbcfdc9e8f298a2622e00473fb6cc54f712cc7fd2cd0"}  # fmt: skip
+FEISHU_HEADERS = {
+    "X-Lark-Request-Timestamp": "1700000000",
+    "X-Lark-Request-Nonce": "nonce1",
+    "X-Lark-Signature": "d64fe7167c89bfef7dd9bbcfdc9e8f298a2622e00473fb6cc54f712cc7fd2cd0",
+}
 FEISHU_BODY = b'{"encrypt":"abc"}'
 
 
@@ -163,8 +171,11 @@ def client() -> Iterator[TestClient]:
 def slack_request(text: str, secret: str = "slack-secret", stamp: int = NOW) -> tuple[bytes, dict[str, str]]:
     body = urlencode({"command": "/kb", "text": text, "user_id": "U1"}).encode()
     signature = slack.SignatureVerifier(secret).generate_signature(timestamp=str(stamp), body=body)
-    headers = {"X-Slack-Request-Timestamp": str(stamp), "X-Slack-Signature": str(signature),
-               "Content-Type": "application/x-www-form-urlencoded"}  # fmt: skip
+    headers = {
+        "X-Slack-Request-Timestamp": str(stamp),
+        "X-Slack-Signature": str(signature),
+        "Content-Type": "application/x-www-form-urlencoded",
+    }
     return body, headers
 
 
@@ -208,8 +219,18 @@ def test_slack_answers_ephemeral_unless_public(client: TestClient) -> None:
 
 
 def test_slack_blocks_stay_within_block_kit_limits() -> None:
-    huge = answer.Answer("en", True, "x", "T" * 500, "S" * 10_000, "high", ("w" * 5000,) * 100,
-                         ("kubectl " + "a" * 5000,) * 20, ("fix " * 2000,), "https://kb.example.org/x/")  # fmt: skip
+    huge = answer.Answer(
+        "en",
+        True,
+        "x",
+        "T" * 500,
+        "S" * 10_000,
+        "high",
+        ("w" * 5000,) * 100,
+        ("kubectl " + "a" * 5000,) * 20,
+        ("fix " * 2000,),
+        "https://kb.example.org/x/",
+    )
     reply = slack.reply(huge, public=False)
     assert len(reply["blocks"]) <= slack.BLOCKS_MAX and len(reply["text"]) <= slack.FALLBACK_MAX
     assert len(reply["blocks"][0]["text"]["text"]) <= slack.HEADER_MAX
@@ -225,16 +246,29 @@ def feishu_signed(document: dict[str, object], stamp: int = NOW) -> tuple[bytes,
 
 def feishu_message(text: str, token: str = FEISHU_TOKEN) -> dict[str, object]:
     content = json.dumps({"text": f"@_user_1 {text}"})
-    return {"schema": "2.0", "header": {"token": token, "event_type": "im.message.receive_v1"},
-            "event": {"message": {"message_type": "text", "content": content, "chat_id": "oc_1"}}}  # fmt: skip
+    return {
+        "schema": "2.0",
+        "header": {"token": token, "event_type": "im.message.receive_v1"},
+        "event": {"message": {"message_type": "text", "content": content, "chat_id": "oc_1"}},
+    }
 
 
 def test_feishu_challenge_and_encrypted_message(client: TestClient) -> None:
-    challenge = {"encrypt": feishu.encrypt(json.dumps({"type": "url_verification", "challenge": "c-123",
-                                                       "token": FEISHU_TOKEN}).encode(), FEISHU_KEY, b"\x02" * 16)}  # fmt: skip
+    challenge = {
+        "encrypt": feishu.encrypt(
+            json.dumps({"type": "url_verification", "challenge": "c-123", "token": FEISHU_TOKEN}).encode(),
+            FEISHU_KEY,
+            b"\x02" * 16,
+        )
+    }
     assert client.post("/v1/chatops/feishu", json=challenge).json() == {"challenge": "c-123"}
-    wrong_token = {"encrypt": feishu.encrypt(json.dumps({"type": "url_verification", "challenge": "c",
-                                                         "token": "guess"}).encode(), FEISHU_KEY, b"\x02" * 16)}  # fmt: skip
+    wrong_token = {
+        "encrypt": feishu.encrypt(
+            json.dumps({"type": "url_verification", "challenge": "c", "token": "guess"}).encode(),
+            FEISHU_KEY,
+            b"\x02" * 16,
+        )
+    }
     assert client.post("/v1/chatops/feishu", json=wrong_token).status_code == 401
     body, headers = feishu_signed(feishu_message(ZH_PASTE))
     card = client.post("/v1/chatops/feishu", content=body, headers=headers).json()
@@ -251,8 +285,9 @@ def test_feishu_challenge_and_encrypted_message(client: TestClient) -> None:
 
 def test_dingtalk_markdown_reply(client: TestClient) -> None:
     headers = {"timestamp": "1700000000000", "sign": DINGTALK_SIGN}
-    reply = client.post("/v1/chatops/dingtalk", json={"msgtype": "text", "text": {"content": UH_PASTE}},
-                        headers=headers).json()  # fmt: skip
+    reply = client.post(
+        "/v1/chatops/dingtalk", json={"msgtype": "text", "text": {"content": UH_PASTE}}, headers=headers
+    ).json()
     assert reply["msgtype"] == "markdown" and "subset-no-healthy-upstream" in reply["markdown"]["text"]
     assert reply["markdown"]["title"].startswith('503 "no healthy upstream"')
 
@@ -265,8 +300,10 @@ def test_wecom_url_check_and_encrypted_message(client: TestClient) -> None:
         client.app.state.clock = lambda: float(NOW)  # type: ignore[attr-defined]
     assert echoed.status_code == 200 and echoed.text == "1616140317555161061"
     keys = wecom.Keys.of(WECOM["token"], WECOM["key"], WECOM["corp"])
-    inner = (f"<xml><ToUserName><![CDATA[{WECOM['corp']}]]></ToUserName><FromUserName><![CDATA[zhangsan]]>"
-             f"</FromUserName><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{ZH_PASTE}]]></Content></xml>")  # fmt: skip
+    inner = (
+        f"<xml><ToUserName><![CDATA[{WECOM['corp']}]]></ToUserName><FromUserName><![CDATA[zhangsan]]>"
+        f"</FromUserName><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[{ZH_PASTE}]]></Content></xml>"
+    )
     encrypted = wecom.encrypt(inner, keys)
     query = {
         "timestamp": str(NOW),
