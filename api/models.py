@@ -92,6 +92,7 @@ class Readiness(BaseModel):
     runbooks: int
     content_hash: str | None
     index_age_seconds: float | None
+    built_in_process: bool | None
     reloads: int
     failure: str | None = None
     problems: list[dict[str, Any]] = []

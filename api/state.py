@@ -77,6 +77,8 @@ class LibraryState:
             "runbooks": len(library.catalog) if library else 0,
             "content_hash": self.content_hash or None,
             "index_age_seconds": round(time.time() - self.loaded_at, 1) if library else None,
+            # False when the index came from the cache: `kb serve --workers N` builds it once, before the workers.
+            "built_in_process": library.built if library else None,
             "reloads": self.reloads,
         }
         if self.failure:
