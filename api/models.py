@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from kb import DEFAULT_LIMIT
 
 MAX_LIMIT = 50
+# Something to match: at least one visible character and no NUL byte (kb refuses binary input).
+TEXT_PATTERN = r"^[^\x00]*[^\s\x00][^\x00]*$"
 # A real gateway access-log line (the README's example), used in every example below.
 EXAMPLE_PASTE = (
     '[2024-11-22T07:19:31.472Z] "GET / HTTP/1.1" 503 UH no_healthy_upstream - "-" 0 19 0 - "-" "curl/7.74.0" '
@@ -19,7 +21,9 @@ EXAMPLE_PASTE = (
 class MatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"text": EXAMPLE_PASTE, "limit": 3}]})
 
-    text: str = Field(min_length=1, description="the paste: logs, curl -v output, events, or a typed symptom")
+    text: str = Field(
+        min_length=1, pattern=TEXT_PATTERN, description="the paste: logs, curl -v output, events, or a typed symptom"
+    )
     limit: int = Field(default=DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="results to return")
 
 
@@ -112,4 +116,4 @@ class ProblemOut(BaseModel):
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the problem responses an endpoint can give."""
-    return {s: {"model": ProblemOut, "content": {"application/problem+json": {}}} for s in statuses}
+    return {status: {"description": "a problem (RFC 9457)"} for status in statuses}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -56,9 +57,21 @@ async def _kb_error(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).description
+    headers = dict(exc.headers or {})
     if exc.status_code == 404:
         detail = f"no such endpoint: {request.method} {request.url.path}; see /docs"
-    return problem(exc.status_code, detail, request.url.path, exc.headers)
+    if exc.status_code == 405:
+        # Starlette names the methods of the first route on the path; a path served by two routes has more.
+        headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path)) or headers.get("Allow", "")
+    return problem(exc.status_code, detail, request.url.path, headers)
+
+
+def allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method the OpenAPI document lists for the path template `path` matches."""
+    for template, operations in app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)), path):
+            return sorted(method.upper() for method in operations)
+    return []
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:

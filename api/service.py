@@ -78,17 +78,17 @@ def match_request(raw: bytes, content_type: str) -> MatchRequest:
     if not raw.strip():
         raise InvalidBody('the body is empty; send JSON {"text": ...} or a text/plain paste')
     if content_type.split(";")[0].strip().lower() == "text/plain":
-        request = MatchRequest(text=decode(raw))
+        data: Any = {"text": decode(raw)}
     else:
         data = parse_json(raw)
-        if isinstance(data, dict) and isinstance(data.get("text"), str):
-            valid_unicode(data["text"])
-        try:
-            request = MatchRequest.model_validate(data)
-        except ValidationError as exc:
-            rows: list[dict[str, object]] = [
-                {"loc": [str(p) for p in e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()
-            ]
-            raise InvalidBody('the body is not {"text": str, "limit": int}', rows) from None
+    if isinstance(data, dict) and isinstance(data.get("text"), str):
+        valid_unicode(data["text"])
+    try:
+        request = MatchRequest.model_validate(data)
+    except ValidationError as exc:
+        rows: list[dict[str, object]] = [
+            {"loc": [str(p) for p in e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors()
+        ]
+        raise InvalidBody('the body is not {"text": str, "limit": int} with visible text and no NUL', rows) from None
     checked_text(request.text)
     return request

@@ -94,7 +94,7 @@ def test_search_in_english_and_chinese(client: TestClient, query: str, expected:
 
 def test_search_needs_words(client: TestClient) -> None:
     assert_problem(client.get("/v1/search"), 422)
-    assert_problem(client.get("/v1/search", params={"q": "   "}), 400)
+    assert_problem(client.get("/v1/search", params={"q": "   "}), 422)
 
 
 def test_match_is_exactly_kb_match_json(client: TestClient) -> None:
@@ -131,7 +131,9 @@ def test_reference_unknown_section(client: TestClient) -> None:
         (b"\xff\xfe503 UH", "text/plain", 400),
         (b'{"text": "\xc3\x28 UH"}', "application/json", 400),
         (b'{"text": "\\ud800 UH"}', "application/json", 400),
-        (b"\x00\x01\x02\x03" * 64, "text/plain", 400),
+        (b"\x00\x01\x02\x03" * 64, "text/plain", 422),
+        (b'{"text": "log\\u0000line"}', "application/json", 422),
+        ("\ufffd".encode() * 100 + b" UH", "text/plain", 400),
     ],
 )
 def test_match_refuses_bad_bodies(client: TestClient, body: bytes, content_type: str, status: int) -> None:

@@ -61,7 +61,7 @@ def _wants_markdown(accept: str) -> bool:
             responses=problems(422, 503))  # fmt: skip
 async def search(
     lib: Library,
-    q: Annotated[str, Query(min_length=1, max_length=2000, examples=["sidecar 启动顺序"])],
+    q: Annotated[str, Query(min_length=1, max_length=2000, pattern=r"\S", examples=["sidecar 启动顺序"])],
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
 ) -> JSONResponse:
     if not q.strip():

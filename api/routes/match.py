@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from ..deps import library
-from ..models import EXAMPLE_PASTE, MatchOut, MatchRequest, problems
+from ..models import EXAMPLE_PASTE, TEXT_PATTERN, MatchOut, MatchRequest, problems
 from ..service import match_json, match_request
 
 router = APIRouter(prefix="/v1", tags=["match"])
@@ -24,7 +24,7 @@ BODY: dict[str, Any] = {
             "schema": MatchRequest.model_json_schema(),
             "examples": {"access-log": {"summary": "a gateway access-log line", "value": {"text": EXAMPLE_PASTE}}},
         },
-        "text/plain": {"schema": {"type": "string", "minLength": 1}, "example": EXAMPLE_PASTE},
+        "text/plain": {"schema": {"type": "string", "pattern": TEXT_PATTERN}, "example": EXAMPLE_PASTE},
     },
 }
 
