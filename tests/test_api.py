@@ -224,3 +224,16 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp
     assert settings.max_body == 1234 and settings.slack_signing_secret == "s3cret"
     assert settings.library_settings().cache_dir is None and settings.library_settings().runbooks_dir == tmp_path
     assert CACHE.is_dir()
+
+
+def test_api_imports_kb_and_never_the_site() -> None:
+    import ast
+
+    api_dir = Path(__file__).resolve().parent.parent / "api"
+    for source in api_dir.rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names += [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            assert not any(name.split(".")[0] in {"kb_site", "site"} for name in names), source
+            # The API uses kb's public surface (`import kb`) only, never its modules.
+            assert not any(name.startswith("kb.") for name in names), (source, names)

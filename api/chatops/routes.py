@@ -124,14 +124,20 @@ async def wecom_message(request: Request) -> Response:
     return Response(body, media_type="application/xml")
 
 
+async def _signed_json(request: Request, secret: str, platform: Any) -> Any:
+    """A JSON body whose signature and signed timestamp `platform` (teams or webhook) has checked."""
+    raw = await request.body()
+    now = _clock(request)
+    platform.verify(raw, request.headers, secret, now)
+    document = parse_json(raw)
+    platform.check_time(document, now)
+    return document
+
+
 @router.post("/teams", summary="Microsoft Teams outgoing webhook", responses=ERRORS)
 async def teams_message(request: Request) -> JSONResponse:
     token = _secret(settings_of(request).teams_security_token, "KB_TEAMS_SECURITY_TOKEN")
-    raw = await request.body()
-    now = _clock(request)
-    teams.verify(raw, request.headers, token, now)
-    document = parse_json(raw)
-    teams.check_time(document, now)
+    document = await _signed_json(request, token, teams)
     return JSONResponse(teams.reply(answer(request, teams.message_text(document))))
 
 
@@ -139,11 +145,7 @@ async def teams_message(request: Request) -> JSONResponse:
              responses={200: {"content": {"text/markdown": {"schema": {"type": "string"}}}}, **ERRORS})  # fmt: skip
 async def generic_webhook(request: Request) -> Response:
     secret = _secret(settings_of(request).webhook_secret, "KB_WEBHOOK_SECRET")
-    raw = await request.body()
-    now = _clock(request)
-    webhook.verify(raw, request.headers, secret, now)
-    document = parse_json(raw)
-    webhook.check_time(document, now)
+    document = await _signed_json(request, secret, webhook)
     if not isinstance(document, dict) or not isinstance(document.get("text"), str):
         raise InvalidBody('the webhook body is JSON {"text": "..."}')
     reply = answer(request, document["text"])

@@ -26,6 +26,11 @@ def fresh(timestamp: str, now: float, window: float, scale: float = 1.0) -> None
         when = int(timestamp) / scale
     except ValueError:
         raise Unauthorized("the request timestamp is not a number") from None
+    recent(when, now, window)
+
+
+def recent(when: float, now: float, window: float) -> None:
+    """Unauthorized unless `when` (seconds) is within `window` seconds of `now`: older is a replay."""
     if abs(now - when) > window:
         raise Unauthorized("the request timestamp is outside the replay window")
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import Unauthorized
 from .answer import Answer, clip, markdown
-from .signing import b64decode, header, hmac_sha256, same
+from .signing import b64decode, header, hmac_sha256, recent, same
 
 # Teams' message size limit is about 28 KB; the answer stays far below it.
 TEXT_MAX = 20000
@@ -39,8 +39,7 @@ def check_time(document: Any, now: float) -> None:
         when = datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
     except ValueError:
         raise Unauthorized("the activity timestamp is not a date") from None
-    if abs(now - when) > REPLAY_WINDOW:
-        raise Unauthorized("the activity timestamp is outside the replay window")
+    recent(when, now, REPLAY_WINDOW)
 
 
 def message_text(document: Any) -> str:
