@@ -237,3 +237,14 @@ def test_api_imports_kb_and_never_the_site() -> None:
             assert not any(name.split(".")[0] in {"kb_site", "site"} for name in names), source
             # The API uses kb's public surface (`import kb`) only, never its modules.
             assert not any(name.startswith("kb.") for name in names), (source, names)
+
+
+def test_every_endpoint_has_an_example(client: TestClient) -> None:
+    def has_example(node: object) -> bool:
+        if isinstance(node, dict):
+            return bool({"example", "examples"} & set(node)) or any(has_example(v) for v in node.values())
+        return isinstance(node, list) and any(has_example(v) for v in node)
+
+    for path, operations in client.get("/openapi.json").json()["paths"].items():
+        for method, operation in operations.items():
+            assert has_example(operation), (method, path)

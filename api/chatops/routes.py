@@ -5,9 +5,11 @@ An adapter whose secret is not set answers 404: it is disabled, never open.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -16,7 +18,7 @@ import kb
 
 from ..deps import library, settings_of
 from ..errors import AdapterDisabled, InvalidBody
-from ..models import problems
+from ..models import EXAMPLE_PASTE, problems
 from ..service import checked_text, decode, parse_json
 from . import dingtalk, feishu, slack, teams, webhook, wecom
 from .answer import Answer, answer_of, language_of, markdown
@@ -27,6 +29,25 @@ ERRORS = problems(401, 404, 413, 422, 503)
 # A chat answer names the best runbook and a few others.
 CHAT_RESULTS = 4
 Clock = Callable[[], float]
+
+
+def _example(media: str, value: Any) -> dict[str, Any]:
+    """An OpenAPI request body of `media` with one real example (signatures go in headers, not shown)."""
+    schema = {"type": "string"} if media in ("application/xml", "application/x-www-form-urlencoded") else {
+        "type": "object"}  # fmt: skip
+    return {"requestBody": {"required": True, "content": {media: {"schema": schema, "example": value}}}}
+
+
+_TEXT = EXAMPLE_PASTE
+SLACK_EXAMPLE = _example("application/x-www-form-urlencoded", f"command=%2Fkb&text={quote(_TEXT)}&user_id=U1")
+FEISHU_EXAMPLE = _example("application/json", {
+    "schema": "2.0", "header": {"token": "<verification token>", "event_type": "im.message.receive_v1"},
+    "event": {"message": {"message_type": "text", "content": json.dumps({"text": f"@_user_1 {_TEXT}"})}}})  # fmt: skip
+DINGTALK_EXAMPLE = _example("application/json", {"msgtype": "text", "text": {"content": _TEXT}})
+WECOM_EXAMPLE = _example("application/xml", "<xml><ToUserName><![CDATA[corp]]></ToUserName>"
+                         "<Encrypt><![CDATA[<base64 AES ciphertext>]]></Encrypt></xml>")  # fmt: skip
+TEAMS_EXAMPLE = _example("application/json", {"type": "message", "text": f"<at>kb</at> {_TEXT}"})
+WEBHOOK_EXAMPLE = _example("application/json", {"text": _TEXT})
 
 
 def _clock(request: Request) -> float:
@@ -50,7 +71,8 @@ def answer(request: Request, text: str) -> Answer:
     return answer_of(report, text, settings_of(request).site_url)
 
 
-@router.post("/slack", summary="Slack slash command (application/x-www-form-urlencoded)", responses=ERRORS)
+@router.post("/slack", summary="Slack slash command (application/x-www-form-urlencoded)", responses=ERRORS,
+             openapi_extra=SLACK_EXAMPLE)  # fmt: skip
 async def slack_command(request: Request) -> JSONResponse:
     secret = _secret(settings_of(request).slack_signing_secret, "KB_SLACK_SIGNING_SECRET")
     raw = await request.body()
@@ -60,7 +82,8 @@ async def slack_command(request: Request) -> JSONResponse:
     return JSONResponse(slack.reply(answer(request, text), public))
 
 
-@router.post("/feishu", summary="Feishu/Lark event callback (plain or encrypted)", responses=ERRORS)
+@router.post("/feishu", summary="Feishu/Lark event callback (plain or encrypted)", responses=ERRORS,
+             openapi_extra=FEISHU_EXAMPLE)  # fmt: skip
 async def feishu_event(request: Request) -> JSONResponse:
     settings = settings_of(request)
     token = _secret(settings.feishu_verification_token, "KB_FEISHU_VERIFICATION_TOKEN")
@@ -85,7 +108,7 @@ def _is_challenge(document: dict[str, Any], key: str | None) -> bool:
         return False
 
 
-@router.post("/dingtalk", summary="DingTalk robot callback", responses=ERRORS)
+@router.post("/dingtalk", summary="DingTalk robot callback", responses=ERRORS, openapi_extra=DINGTALK_EXAMPLE)
 async def dingtalk_message(request: Request) -> JSONResponse:
     secret = _secret(settings_of(request).dingtalk_app_secret, "KB_DINGTALK_APP_SECRET")
     raw = await request.body()
@@ -102,8 +125,16 @@ def _wecom_keys(request: Request) -> wecom.Keys:
     )
 
 
+# WeCom's published sample (WXBizMsgCrypt): token QDG6eK, corp wx5823bf96d3bd56c7.
+WECOM_URL_CHECK = {"msg_signature": "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3", "timestamp": "1409659589",
+                   "nonce": "263014780", "echostr": "P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+"
+                   "4RPcs8TgAE7OaBO+FZXvnaqQ=="}  # fmt: skip
+WECOM_PARAMETERS = {"parameters": [{"name": name, "in": "query", "required": True, "schema": {"type": "string"},
+                                    "example": value} for name, value in WECOM_URL_CHECK.items()]}  # fmt: skip
+
+
 @router.get("/wecom", summary="WeCom callback URL verification (echostr)", response_class=PlainTextResponse,
-            responses=ERRORS)  # fmt: skip
+            responses=ERRORS, openapi_extra=WECOM_PARAMETERS)  # fmt: skip
 async def wecom_verify_url(request: Request) -> PlainTextResponse:
     keys = _wecom_keys(request)
     echostr = request.query_params.get("echostr", "")
@@ -111,7 +142,7 @@ async def wecom_verify_url(request: Request) -> PlainTextResponse:
     return PlainTextResponse(wecom.decrypt(echostr, keys))
 
 
-@router.post("/wecom", summary="WeCom encrypted XML message", responses=ERRORS)
+@router.post("/wecom", summary="WeCom encrypted XML message", responses=ERRORS, openapi_extra=WECOM_EXAMPLE)
 async def wecom_message(request: Request) -> Response:
     keys = _wecom_keys(request)
     raw = await request.body()
@@ -134,7 +165,7 @@ async def _signed_json(request: Request, secret: str, platform: Any) -> Any:
     return document
 
 
-@router.post("/teams", summary="Microsoft Teams outgoing webhook", responses=ERRORS)
+@router.post("/teams", summary="Microsoft Teams outgoing webhook", responses=ERRORS, openapi_extra=TEAMS_EXAMPLE)
 async def teams_message(request: Request) -> JSONResponse:
     token = _secret(settings_of(request).teams_security_token, "KB_TEAMS_SECURITY_TOKEN")
     document = await _signed_json(request, token, teams)
@@ -142,7 +173,8 @@ async def teams_message(request: Request) -> JSONResponse:
 
 
 @router.post("/webhook", summary="Generic signed webhook: JSON {text}; the answer as JSON or markdown",
-             responses={200: {"content": {"text/markdown": {"schema": {"type": "string"}}}}, **ERRORS})  # fmt: skip
+             responses={200: {"content": {"text/markdown": {"schema": {"type": "string"}}}}, **ERRORS},
+             openapi_extra=WEBHOOK_EXAMPLE)  # fmt: skip
 async def generic_webhook(request: Request) -> Response:
     secret = _secret(settings_of(request).webhook_secret, "KB_WEBHOOK_SECRET")
     document = await _signed_json(request, secret, webhook)

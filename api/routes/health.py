@@ -11,9 +11,12 @@ from ..deps import state_of
 from ..models import Health, Readiness
 
 router = APIRouter(tags=["health"])
+READY_EXAMPLE = {"ready": True, "runbooks": 62, "content_hash": "e20ac7a7eccc8fdda26bf415", "index_age_seconds": 4.9,
+                 "built_in_process": False, "reloads": 0}  # fmt: skip
 
 
-@router.get("/healthz", response_model=Health, summary="The process is alive")
+@router.get("/healthz", response_model=Health, summary="The process is alive",
+            responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}})  # fmt: skip
 async def healthz() -> dict[str, Any]:
     return {"status": "ok"}
 
@@ -22,7 +25,10 @@ async def healthz() -> dict[str, Any]:
     "/readyz",
     response_model=Readiness,
     summary="The library is loaded: runbook count, content hash, index age",
-    responses={503: {"model": Readiness, "description": "still loading, or the last reload failed (with why)"}},
+    responses={
+        200: {"content": {"application/json": {"example": READY_EXAMPLE}}},
+        503: {"model": Readiness, "description": "still loading, or the last reload failed (with why)"},
+    },
 )
 async def readyz(request: Request) -> JSONResponse:
     ready, facts = state_of(request).readiness()

@@ -75,5 +75,7 @@ async def search(
     summary="What Envoy response flags, response-code details or Istio ports mean, with their runbooks",
     responses=problems(422, 503),
 )
-async def reference(lib: Library, section: Literal["flags", "details", "ports"]) -> JSONResponse:
+async def reference(
+    lib: Library, section: Annotated[Literal["flags", "details", "ports"], Path(examples=["flags"])]
+) -> JSONResponse:
     return JSONResponse(kb.reference_table(lib.catalog, section))
