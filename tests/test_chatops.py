@@ -211,7 +211,7 @@ def test_slack_answers_ephemeral_unless_public(client: TestClient) -> None:
     assert reply["blocks"][0]["text"]["text"].startswith('503 "no healthy upstream"')
     text = json.dumps(reply["blocks"])
     assert "subset-no-healthy-upstream" in text and "-n default" in text  # a fix command filled from the paste
-    assert "https://kb.example.org/runbooks/subset-no-healthy-upstream/" in text
+    assert "https://kb.example.org/runbooks/subset-no-healthy-upstream.html" in text
     public = client.post("/v1/chatops/slack", content=(s := slack_request(f"public {UH_PASTE}"))[0], headers=s[1])
     assert public.json()["response_type"] == "in_channel"
     empty = client.post("/v1/chatops/slack", content=(e := slack_request(""))[0], headers=e[1])
@@ -274,7 +274,7 @@ def test_feishu_challenge_and_encrypted_message(client: TestClient) -> None:
     card = client.post("/v1/chatops/feishu", content=body, headers=headers).json()
     assert card["msg_type"] == "interactive"
     assert card["card"]["header"]["title"]["content"].startswith("DestinationRule 子集选不到 Pod")  # asked in Chinese
-    assert card["card"]["elements"][-1]["actions"][0]["url"].endswith("/runbooks/subset-no-healthy-upstream/")
+    assert card["card"]["elements"][-1]["actions"][0]["url"].endswith("/zh/runbooks/subset-no-healthy-upstream.html")
     body, headers = feishu_signed(feishu_message(UH_PASTE, token="guess"))
     assert client.post("/v1/chatops/feishu", content=body, headers=headers).status_code == 401
     body, headers = feishu_signed(feishu_message(UH_PASTE), stamp=NOW - 3600)
@@ -357,7 +357,7 @@ def test_webhook_json_and_markdown(client: TestClient) -> None:
     model = client.post("/v1/chatops/webhook", content=body, headers=headers).json()
     assert model["id"] == "subset-no-healthy-upstream" and model["found"] and model["language"] == "en"
     assert model["confidence"] == "high" and model["why"] and model["diagnosis"]
-    assert model["url"] == "https://kb.example.org/runbooks/subset-no-healthy-upstream/"
+    assert model["url"] == "https://kb.example.org/runbooks/subset-no-healthy-upstream.html"
     page = client.post("/v1/chatops/webhook", content=body, headers=headers | {"Accept": "text/markdown"})
     assert page.headers["content-type"].startswith("text/markdown") and page.text.startswith("**503")
     stale = json.dumps({"text": UH_PASTE, "timestamp": NOW - 3600}).encode()

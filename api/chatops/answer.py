@@ -68,14 +68,16 @@ def answer_of(report: kb.MatchReport, text: str, site_url: str | None = None) ->
         why=tuple(_why(best)),
         diagnosis=tuple(commands["diagnosis"]),
         fix=tuple(commands["fix"]),
-        url=runbook_url(site_url, runbook.id),
+        url=runbook_url(site_url, runbook.id, language),
         others=tuple(Other(r.runbook.id, r.runbook.title, r.confidence.value) for r in report.results[1:4]),
     )
 
 
-def runbook_url(site_url: str | None, runbook_id: str) -> str | None:
-    """The runbook's page on the docs site (`KB_SITE_URL`), which publishes one page per id."""
-    return f"{site_url.rstrip('/')}/runbooks/{runbook_id}/" if site_url else None
+def runbook_url(site_url: str | None, runbook_id: str, language: str = "en") -> str | None:
+    """The runbook's page on the docs site (`KB_SITE_URL`): `runbooks/<id>.html`, under `zh/` in Chinese."""
+    if not site_url:
+        return None
+    return f"{site_url.rstrip('/')}/{'zh/' if language == 'zh' else ''}runbooks/{runbook_id}.html"
 
 
 def _why(result: kb.Result) -> list[str]:
