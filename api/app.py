@@ -29,6 +29,7 @@ from .state import LibraryState
 from .watch import watch_runbooks
 
 log = logging.getLogger("kb_api")
+STARTUP_WAIT_SECONDS = 15
 
 DESCRIPTION = """\
 kb matches a pasted Istio/Envoy/Kubernetes error (logs, `curl -v`, access-log lines, events) or a typed symptom
@@ -48,6 +49,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
         tasks = [asyncio.create_task(_first_load(state, mcp))]
+        # A worker that answered before its library opened would send 503s its siblings would not; opening the
+        # prebuilt cache takes well under a second, so wait for it before accepting connections (a build with
+        # no cache may take longer: then serve at once, with /readyz 503 until it is done).
+        await asyncio.wait(tasks, timeout=STARTUP_WAIT_SECONDS)
         if settings.watch:
             swapped = lambda: add_runbook_resources(mcp, state)  # noqa: E731
             tasks.append(asyncio.create_task(watch_runbooks(state, stop, on_swap=swapped)))
