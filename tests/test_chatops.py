@@ -319,8 +319,9 @@ def test_wecom_url_check_and_encrypted_message(client: TestClient) -> None:
     )
     inner_reply = wecom.decrypt(outer["Encrypt"], keys)
     reply = wecom.xml_fields(inner_reply)
-    assert reply["ToUserName"] == "zhangsan" and reply["MsgType"] == "markdown"
-    assert "**DestinationRule 子集选不到 Pod" in inner_reply  # asked in Chinese
+    assert reply["ToUserName"] == "zhangsan" and reply["MsgType"] == "text"
+    assert reply["Content"].startswith("DestinationRule 子集选不到 Pod")  # asked in Chinese
+    assert "**" not in reply["Content"] and "`" not in reply["Content"]
     tampered = body.replace(encrypted[:8], "AAAAAAAA")
     assert client.post("/v1/chatops/wecom", params=query, content=tampered).status_code == 401
     bomb = (
@@ -329,16 +330,14 @@ def test_wecom_url_check_and_encrypted_message(client: TestClient) -> None:
     assert client.post("/v1/chatops/wecom", params=query, content=bomb).status_code == 422
 
 
-def test_wecom_markdown_fits_4096_bytes() -> None:
+def test_wecom_text_reply_fits_2048_bytes() -> None:
     keys = wecom.Keys.of(WECOM["token"], WECOM["key"], WECOM["corp"])
     huge = answer.Answer("zh", True, "x", "标题" * 100, "很长的摘要。" * 2000, "high", ("证据",) * 200)
     reply = wecom.xml_fields(
         wecom.decrypt(wecom.xml_fields(wecom.reply_xml(huge, "u", keys, "1", "2"))["Encrypt"], keys)
     )
-    assert reply["MsgType"] == "markdown"
-    markdown_xml = wecom.decrypt(wecom.xml_fields(wecom.reply_xml(huge, "u", keys, "1", "2"))["Encrypt"], keys)
-    content = markdown_xml.split("<Content><![CDATA[", 1)[1].rsplit("]]></Content>", 1)[0]
-    assert len(content.encode("utf-8")) <= wecom.MARKDOWN_MAX_BYTES and content.endswith("…")
+    assert reply["MsgType"] == "text"
+    assert len(reply["Content"].encode("utf-8")) <= wecom.TEXT_MAX_BYTES and reply["Content"].endswith("…")
 
 
 def test_teams_reply(client: TestClient) -> None:

@@ -127,6 +127,11 @@ def markdown(answer: Answer, code: bool = True) -> str:
     return "\n\n".join(parts)
 
 
+def plain(answer: Answer) -> str:
+    """The answer as plain text, for a platform that shows markup literally (WeCom's passive text reply)."""
+    return markdown(answer, code=False).replace("**", "").replace("`", "")
+
+
 def clip(text: str, limit: int) -> str:
     """At most `limit` characters, cut with an ellipsis."""
     return text if len(text) <= limit else text[: max(limit - len(MORE), 0)] + MORE

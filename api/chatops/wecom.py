@@ -1,5 +1,9 @@
 """WeCom (企业微信) self-built app callback: echostr URL check, `msg_signature` = SHA1 of the sorted token,
-timestamp, nonce and ciphertext, AES-256-CBC XML bodies, and an encrypted markdown reply within 4096 bytes.
+timestamp, nonce and ciphertext, AES-256-CBC XML bodies, and an encrypted passive reply.
+
+A passive reply (the callback's own response) may be text, image, voice, video or news, not markdown, and its
+text holds at most 2048 bytes (developer.work.weixin.qq.com/document/path/90241); markdown up to 4096 bytes
+exists only for messages sent through the message API, which needs the app's secret and outbound access.
 
 The AES key is Base64(EncodingAESKey + "="), the IV its first 16 bytes; the plaintext is 16 random bytes,
 the message length (4 bytes, network order), the message and the receiving corp id, padded to 32 bytes.
@@ -19,11 +23,11 @@ from defusedxml import ElementTree
 
 from ..errors import InvalidBody, Unauthorized
 from . import aes
-from .answer import Answer, clip_bytes, markdown
+from .answer import Answer, clip_bytes, plain
 from .signing import b64decode, fresh, same
 
 REPLAY_WINDOW = 300
-MARKDOWN_MAX_BYTES = 4096
+TEXT_MAX_BYTES = 2048
 BLOCK = 32
 
 
@@ -82,12 +86,12 @@ def xml_fields(document: str) -> dict[str, str]:
 
 
 def reply_xml(answer: Answer, to_user: str, keys: Keys, timestamp: str, nonce: str) -> str:
-    """The passive reply: a markdown message encrypted and signed like the callback itself."""
-    content = clip_bytes(markdown(answer), MARKDOWN_MAX_BYTES)
+    """The passive reply: a text message, encrypted and signed like the callback itself."""
+    content = clip_bytes(plain(answer), TEXT_MAX_BYTES)
     inner = (
         f"<xml><ToUserName>{_cdata(to_user)}</ToUserName><FromUserName>{_cdata(keys.corp_id)}</FromUserName>"
-        f"<CreateTime>{escape(timestamp)}</CreateTime><MsgType>{_cdata('markdown')}</MsgType>"
-        f"<Markdown><Content>{_cdata(content)}</Content></Markdown></xml>"
+        f"<CreateTime>{escape(timestamp)}</CreateTime><MsgType>{_cdata('text')}</MsgType>"
+        f"<Content>{_cdata(content)}</Content></xml>"
     )
     encrypted = encrypt(inner, keys)
     signature = msg_signature(keys.token, timestamp, nonce, encrypted)
