@@ -12,12 +12,15 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 from kb.catalog import Catalog, Entry
 from kb.entities import Entity
 from kb.errors import KBError, UnknownRunbookError, UsageError
-from kb.library import Library, default_library, open_library
+from kb.export import runbook_markdown
+from kb.inputs import paste_text
+from kb.library import Library, content_hash, default_library, open_library
 from kb.loader import Level, LoadResult, Problem, load_runbooks
 from kb.matcher import DEFAULT_LIMIT, MatchReport, Result, normalize
 from kb.matcher import match as _match
 from kb.model import Condition, Example, Exclusion, FixStep, Reference, Runbook, Signature, Step
 from kb.rank import Confidence, Evidence
+from kb.reference import reference_table
 from kb.schema import runbook_schema
 from kb.settings import Settings, bundled_runbooks_dir
 from kb.signals import Paste, Signal
@@ -30,12 +33,18 @@ def match(text: str, library: Library | None = None, limit: int = DEFAULT_LIMIT)
     return _match(text, library or default_library(), limit)
 
 
+def search_runbooks(query: str, library: Library | None = None, limit: int = 10) -> list[Result]:
+    """Runbooks for typed words, English or Chinese (`kb search`): the matcher's ranking of the query."""
+    return list(match(query, library, limit).results)
+
+
 def extract_signals(text: str) -> list[Signal]:
     """The structured signals kb finds in a text: response flags, statuses, reset reasons, ports..."""
     return _extract(Paste.of(normalize(text)))
 
 
 __all__ = [
+    "DEFAULT_LIMIT",
     "PLACEHOLDERS",
     "SIGNAL_KINDS",
     "Catalog",
@@ -69,10 +78,15 @@ __all__ = [
     "UsageError",
     "__version__",
     "bundled_runbooks_dir",
+    "content_hash",
     "default_library",
     "extract_signals",
     "load_runbooks",
     "match",
     "open_library",
+    "paste_text",
+    "reference_table",
+    "runbook_markdown",
     "runbook_schema",
+    "search_runbooks",
 ]

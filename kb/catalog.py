@@ -9,7 +9,7 @@ from pathlib import Path
 
 from kb.errors import UnknownRunbookError
 from kb.model import Runbook
-from kb.vocabulary import Component, RunbookKind
+from kb.vocabulary import Component, RunbookKind, Severity
 
 
 @dataclass(frozen=True)
@@ -60,12 +60,14 @@ class Catalog:
         component: Component | None = None,
         tag: str | None = None,
         kind: RunbookKind | None = None,
+        severity: Severity | None = None,
     ) -> list[Runbook]:
-        """Runbooks that have the component, the tag and the kind asked for (None = any)."""
+        """Runbooks that have the component, the tag, the kind and the severity asked for (None = any)."""
         return [
             runbook
             for runbook in self
             if (component is None or component in runbook.components)
             and (tag is None or tag in runbook.tags)
             and (kind is None or runbook.kind is kind)
+            and (severity is None or runbook.severity is severity)
         ]

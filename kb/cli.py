@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import json
 import os
@@ -261,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--json", action="store_true", help="print the index facts as JSON")
     index.set_defaults(handler=cmd_index)
 
+    _add_server_commands(commands, common)
+
     signals = commands.add_parser("signals", help="list the signal kinds and placeholders runbooks may use")
     signals.add_argument("--json", action="store_true", help="print them as JSON")
     signals.set_defaults(handler=cmd_signals)
@@ -292,6 +295,39 @@ def _add_lang(command: argparse.ArgumentParser) -> None:
         choices=LANGUAGES,
         help="language of titles and summaries: auto follows the query or paste (default $KB_LANG or auto)",
     )
+
+
+def _add_server_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    serve = commands.add_parser(
+        "serve",
+        parents=[common],
+        help="run the HTTP API, chat adapters and MCP server (FastAPI under uvicorn)",
+        description="Serve the search API (/v1/...), the chat adapters (/v1/chatops/...) and MCP (/mcp). "
+        "Settings come from KB_* variables (see the README); chat adapters stay off until their secret is set.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=_positive, default=8000, help="port (default 8000)")
+    serve.add_argument("--workers", type=_positive, default=1, metavar="N", help="worker processes (default 1)")
+    serve.add_argument("--watch", action="store_true", help="rebuild and swap the library when runbooks change")
+    serve.add_argument("--site", metavar="DIR", help="serve this built docs site at / (or $KB_SITE_DIR)")
+    serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.set_defaults(handler=cmd_serve)
+
+    mcp = commands.add_parser("mcp", parents=[common], help="run the MCP server over stdio, for AI assistants")
+    mcp.set_defaults(handler=cmd_mcp)
+
+
+def cmd_serve(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
+    # FastAPI, uvicorn and mcp load only here: every other command stays as fast to start as before.
+    server = importlib.import_module("kb_api.server")
+    site = Path(args.site) if args.site else None
+    code: int = server.serve(args.host, args.port, args.workers, args.watch, site, runbooks_dir, args.access_log)
+    return Outcome(code)
+
+
+def cmd_mcp(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
+    code: int = importlib.import_module("kb_api.server").mcp_stdio(runbooks_dir)
+    return Outcome(code)
 
 
 def _load(runbooks_dir: Path) -> tuple[Catalog, str]:

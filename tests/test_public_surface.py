@@ -6,6 +6,7 @@ from pathlib import Path
 import kb
 
 PUBLIC = [
+    "DEFAULT_LIMIT",
     "PLACEHOLDERS",
     "SIGNAL_KINDS",
     "Catalog",
@@ -45,6 +46,11 @@ PUBLIC = [
     "open_library",
     "load_runbooks",
     "runbook_schema",
+    "content_hash",
+    "paste_text",
+    "reference_table",
+    "runbook_markdown",
+    "search_runbooks",
 ]
 
 KB = Path(kb.__file__).parent
@@ -58,6 +64,7 @@ PURE = {
     "model",
     "patterns",
     "render",
+    "export",
     "schema",
     "vocabulary",
     "yamldoc",

@@ -1,0 +1,1 @@
+"""Chat adapters: one small module per platform over one answer model (`answer.py`)."""

@@ -1,0 +1,46 @@
+"""The API's configuration: every `KB_*` variable the server reads, in one pydantic-settings object."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+import kb
+
+# A paste beyond this is refused with 413 before it is read whole; a long proxy log excerpt is far less.
+DEFAULT_MAX_BODY = 1024 * 1024
+
+
+class ApiSettings(BaseSettings):
+    """Zero config serves the bundled runbooks; each chat adapter stays disabled until its secret is set."""
+
+    model_config = SettingsConfigDict(env_prefix="KB_", extra="ignore", frozen=True)
+
+    runbooks: Path | None = Field(default=None, description="runbook directory (default: the bundled runbooks)")
+    cache_dir: str | None = Field(default=None, description="index cache directory; `off` keeps it in memory")
+    max_body: int = Field(default=DEFAULT_MAX_BODY, ge=1, description="largest request body in bytes")
+    watch: bool = Field(default=False, description="rebuild and swap the library when runbook files change")
+    site_dir: Path | None = Field(default=None, description="built documentation site served at /")
+    site_url: str | None = Field(default=None, description="public URL of the docs site, for runbook links")
+    slack_signing_secret: str | None = None
+    feishu_verification_token: str | None = None
+    feishu_encrypt_key: str | None = None
+    dingtalk_app_secret: str | None = None
+    wecom_token: str | None = None
+    wecom_encoding_aes_key: str | None = None
+    wecom_corp_id: str | None = None
+    teams_security_token: str | None = None
+    webhook_secret: str | None = None
+
+    def library_settings(self) -> kb.Settings:
+        """Where the library comes from: these settings over kb's own defaults."""
+        base = kb.Settings.from_env(os.environ)
+        if self.runbooks is not None:
+            base = replace(base, runbooks_dir=self.runbooks)
+        if self.cache_dir:
+            base = replace(base, cache_dir=None if self.cache_dir == "off" else Path(self.cache_dir))
+        return base
