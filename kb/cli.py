@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import io
 import json
 import os
 import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -309,7 +311,13 @@ def _add_server_commands(commands: Any, common: argparse.ArgumentParser) -> None
     serve.add_argument("--port", type=_positive, default=8000, help="port (default 8000)")
     serve.add_argument("--workers", type=_positive, default=1, metavar="N", help="worker processes (default 1)")
     serve.add_argument("--watch", action="store_true", help="rebuild and swap the library when runbooks change")
-    serve.add_argument("--site", metavar="DIR", help="serve this built docs site at / (or $KB_SITE_DIR)")
+    serve.add_argument(
+        "--site",
+        metavar="DIR",
+        help="serve this built docs site at / (or $KB_SITE_DIR); by default kb builds the site of the runbooks "
+        "it serves into its cache once per change and serves that",
+    )
+    serve.add_argument("--no-site", action="store_true", help="serve only the API (/ redirects to /docs)")
     serve.add_argument("--access-log", action="store_true", help="log every request")
     serve.set_defaults(handler=cmd_serve)
 
@@ -321,8 +329,38 @@ def cmd_serve(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
     # FastAPI, uvicorn and mcp load only here: every other command stays as fast to start as before.
     server = importlib.import_module("kb_api.server")
     site = Path(args.site) if args.site else None
+    if site is None and not args.no_site and not os.environ.get("KB_SITE_DIR"):
+        site = _served_site(runbooks_dir)
     code: int = server.serve(args.host, args.port, args.workers, args.watch, site, runbooks_dir, args.access_log)
     return Outcome(code)
+
+
+def _served_site(runbooks_dir: Path) -> Path:
+    """The docs site of `runbooks_dir` for `kb serve`: built once per content change into the cache."""
+    from kb_site.build import Options, build
+
+    from kb.library import content_hash
+
+    cache_dir = Settings.from_env(os.environ).cache_dir
+    try:
+        if cache_dir is None:
+            raise PermissionError
+        cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=".site-", dir=cache_dir))
+    except OSError:  # no cache, or not writable: a private folder for this run
+        cache_dir = Path(tempfile.mkdtemp(prefix="kb-site-"))
+        scratch = Path(tempfile.mkdtemp(prefix=".site-", dir=cache_dir))
+    target = cache_dir / f"site-{content_hash(runbooks_dir.resolve())}"
+    if (target / "index.html").is_file():
+        shutil.rmtree(scratch, ignore_errors=True)
+        return target
+    # Built beside the target and renamed into place, so a crash never leaves a half site to be served.
+    build(Options(runbooks_dir, scratch / "site", cache_dir=cache_dir),
+          progress=lambda line: print(f"kb site: {line}", file=sys.stderr, flush=True))  # fmt: skip
+    with contextlib.suppress(OSError):  # another kb serve renamed its copy first: serve that one
+        (scratch / "site").rename(target)
+    shutil.rmtree(scratch, ignore_errors=True)
+    return target
 
 
 def cmd_mcp(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:

@@ -48,9 +48,11 @@ def free_port() -> int:
         return port
 
 
-def start(tmp: Path, *args: str, env: dict[str, str] | None = None, ready: bool = True) -> Server:
-    """`python -m kb serve` on a free port, once /readyz answers 200."""
+def start(tmp: Path, *args: str, env: dict[str, str] | None = None, ready: bool = True, site: bool = False) -> Server:
+    """`python -m kb serve` on a free port, once /readyz answers 200; without the docs site unless `site`."""
     port = free_port()
+    if not site and "--site" not in args:
+        args = ("--no-site", *args)
     log = tmp / f"serve-{port}.log"
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("KB_")} | (env or {})
     with log.open("wb") as out:  # the child keeps its own copy of the descriptor
@@ -59,7 +61,7 @@ def start(tmp: Path, *args: str, env: dict[str, str] | None = None, ready: bool 
             cwd=REPO, env=full_env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     server = Server(f"http://127.0.0.1:{port}", process, log)
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + (240 if site else 90)  # building the site first takes a while
     while time.monotonic() < deadline:
         assert process.poll() is None, server.stop()
         try:
