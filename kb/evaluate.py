@@ -156,15 +156,29 @@ def metrics(outcomes: Sequence[Outcome]) -> dict[str, float | None]:
     def share(count: int, total: int) -> float | None:
         return round(count / total, 4) if total else None
 
-    high = [o for o in positives if o.confidence[:1] == (Confidence.HIGH.value,)]
     return {
         "top1": share(sum(r == 1 for r in ranks), len(positives)),
         "top3": share(sum(r is not None and r <= 3 for r in ranks), len(positives)),
         "mrr": round(sum(1 / r for r in ranks if r) / len(positives), 4) if positives else None,
         "negatives_pass": share(sum(o.passed for o in negatives), len(negatives)),
-        # Calibration: how many positives get a high-confidence first answer, and how often it is right.
+    }
+
+
+def calibration(outcomes: Sequence[Outcome]) -> dict[str, float | None]:
+    """How many positives get a high-confidence first answer, how often it is right, and how many negatives
+    get a medium or high one (a non-mesh paste should get neither)."""
+    positives = [o for o in outcomes if o.case.expect]
+    negatives = [o for o in outcomes if not o.case.expect]
+    high = [o for o in positives if o.confidence[:1] == (Confidence.HIGH.value,)]
+    answered = [o for o in negatives if o.confidence[:1] and o.confidence[0] != Confidence.LOW.value]
+
+    def share(count: int, total: int) -> float | None:
+        return round(count / total, 4) if total else None
+
+    return {
         "high_share": share(len(high), len(positives)),
         "high_precision": share(sum(o.rank == 1 for o in high), len(high)),
+        "negatives_answered": share(len(answered), len(negatives)),
     }
 
 
@@ -202,6 +216,7 @@ def evaluate(cases: Sequence[Case], library: Library, holdout_sources: bool = Fa
             for o in ours
         ],
         "failures": [o.case.id for o in ours if not o.passed],
+        "calibration": calibration(ours),
         "groups": groups(ours, baseline),
     }
     if holdout_sources:
@@ -220,7 +235,12 @@ def groups(ours: Sequence[Outcome], baseline: Sequence[Outcome]) -> dict[str, di
         for value in values:
             mine = [o for o in ours if o.case.group(name) == value]
             theirs = [o for o in baseline if o.case.group(name) == value]
-            found[name][value] = {"cases": len(mine), "kb": metrics(mine), "baseline": metrics(theirs)}
+            found[name][value] = {
+                "cases": len(mine),
+                "kb": metrics(mine),
+                "baseline": metrics(theirs),
+                "calibration": calibration(mine),
+            }
     return found
 
 
@@ -252,13 +272,17 @@ def groups_page(report: dict[str, Any]) -> str:
     lines: list[str] = []
     if "holdout_sources" in report:
         lines += ["", f"held out: {report['holdout_sources']['cases_held_out']} cases matched without their source"]
-    lines += [f"high confidence: {_cell(report.get('high_share'))} of positives, precision "
-              f"{_cell(report.get('high_precision'))}"]  # fmt: skip
+    cal = report.get("calibration", {})
+    lines += [f"high confidence: {_cell(cal.get('high_share'))} of positives, precision "
+              f"{_cell(cal.get('high_precision'))}; negatives answered medium or high: "
+              f"{_cell(cal.get('negatives_answered'))}"]  # fmt: skip
     for name, values in report.get("groups", {}).items():
-        lines += ["", f"{'by ' + name:<16}{'cases':>6}{'top1':>7}{'top3':>7}{'BM25@1':>8}{'BM25@3':>8}{'neg':>7}"]
+        lines += ["", f"{'by ' + name:<16}{'cases':>6}{'top1':>7}{'top3':>7}{'BM25@1':>8}{'BM25@3':>8}{'neg':>7}"
+                  f"{'high':>7}{'prec':>7}"]  # fmt: skip
         for value, row in values.items():
-            kb, base = row["kb"], row["baseline"]
+            kb, base, cal = row["kb"], row["baseline"], row["calibration"]
             cells = [kb["top1"], kb["top3"], base["top1"], base["top3"], kb["negatives_pass"]]
+            cells += [cal["high_share"], cal["high_precision"]]
             lines.append(f"  {value:<14}{row['cases']:>6}" + "".join(f"{_cell(c):>7} " for c in cells).rstrip())
     return "\n".join(lines) + "\n"
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from kb.calibration import clear_winner, mentions_mesh, strong_without_mesh
 from kb.documents import exact_tokens
 from kb.entities import Entity, fill, find_entities, first_values
 from kb.model import Runbook
@@ -108,16 +109,25 @@ def match(text: str, library: Library, limit: int = DEFAULT_LIMIT) -> MatchRepor
     judgements = library.scorer.judge(paste, signals)
     query = library.index.query_for(paste.text, exact_tokens(signals))
     hits = library.index.search(query.pairs, BM25_CANDIDATES)
-    results = combine(library, judgements, hits, mesh=mesh_paste(signals))
+    mesh = mesh_paste(signals)
+    results = combine(library, judgements, hits, mesh=mesh, about_mesh=mesh or mentions_mesh(paste.text))
     # Evidence shows the words as pasted (`service`, not the index's stem `servic`).
     results = [replace(result, terms=query.shown(result.terms)) for result in results[:limit]]
     return MatchReport(tuple(results[:limit]), tuple(signals), tuple(find_entities(paste)))
 
 
 def combine(
-    library: Library, judgements: dict[str, Judgement], hits: Sequence[Hit], mesh: bool = False
+    library: Library,
+    judgements: dict[str, Judgement],
+    hits: Sequence[Hit],
+    mesh: bool = False,
+    about_mesh: bool = True,
 ) -> list[Result]:
-    """Declared evidence plus BM25 scaled to the best hit; excluded runbooks are dropped."""
+    """Declared evidence plus BM25 scaled to the best hit; excluded runbooks are dropped.
+
+    `about_mesh` False (no mesh signal, no mesh word in the paste) makes an answer low unless its declared
+    evidence alone is strong; see kb.calibration.
+    """
     by_id = {hit.id: hit for hit in hits}
     top = hits[0].score if hits else 0.0
     runner_up = hits[1].score if len(hits) > 1 else 0.0
@@ -131,11 +141,27 @@ def combine(
         lead = (hit.score / runner_up if runner_up > 0 else float("inf")) if hit else 0.0
         terms = hit.terms if hit else ()
         confidence = confidence_of(judgement, share, len(terms), lead, mesh)
+        if not about_mesh and not strong_without_mesh(judgement.weight):
+            confidence = Confidence.LOW
         score = judgement.weight + BM25_WEIGHT * share
         evidence = tuple(sorted(judgement.evidence, key=lambda e: (-e.weight, e.signature)))
         results.append(
             Result(library.catalog.get(runbook_id), score, confidence, evidence, hit.score if hit else 0.0, terms)
         )
+    if about_mesh:
+        _promote_clear_winner(results)
     # A high-confidence answer never ranks below a medium one: the order and the labels must agree.
     results.sort(key=lambda r: (_TIERS[r.confidence], -r.score, r.runbook.id))
     return results
+
+
+def _promote_clear_winner(results: list[Result]) -> None:
+    """The best-scored medium result becomes high when it is a clear winner and nothing else is high."""
+    if len(results) < 1 or any(r.confidence is Confidence.HIGH for r in results):
+        return
+    ranked = sorted(range(len(results)), key=lambda n: -results[n].score)
+    best = results[ranked[0]]
+    runner_up = results[ranked[1]].score if len(ranked) > 1 else 0.0
+    evidence = sum(item.weight for item in best.evidence)
+    if best.confidence is Confidence.MEDIUM and clear_winner(evidence, best.score, runner_up):
+        results[ranked[0]] = replace(best, confidence=Confidence.HIGH)
