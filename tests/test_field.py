@@ -124,7 +124,8 @@ requests.exceptions.ConnectionError: HTTPSConnectionPool(host='api.example.com',
     "text",
     [
         TRACEBACK,
-        "Readiness probe failed: Get http://10.1.0.120:9000/ping: dial tcp 10.1.0.120:9000: connect: connection refused",
+        "Readiness probe failed: Get http://10.1.0.120:9000/ping: dial tcp 10.1.0.120:9000: connect: "
+        "connection refused",
         "curl: (35) OpenSSL SSL_connect: SSL_ERROR_SYSCALL in connection to opensearch-cluster-master:9200",
     ],
 )
@@ -133,7 +134,7 @@ def test_a_paste_that_shows_no_mesh_gets_no_medium_answer(library: Library, text
 
 
 def test_the_same_error_with_the_mesh_in_view_is_answered(library: Library) -> None:
-    text = "Readiness probe failed: HTTP probe failed with statuscode: 503\nEnvoy proxy is NOT ready: config not received"
+    text = "Readiness probe failed: HTTP probe failed with statuscode: 503\nEnvoy proxy is NOT ready: no config"
     assert match(text, library).confident
 
 
