@@ -109,7 +109,8 @@ def _gateway_findings(resources: list[tuple[int, dict[str, Any]]]) -> list[Signa
     gateways: dict[str, list[str]] = {}
     for _, document in resources:
         if document["kind"] == "Gateway" and str(document.get("apiVersion", "")).startswith("networking.istio.io"):
-            metadata = document.get("metadata") if isinstance(document.get("metadata"), dict) else {}
+            metadata = document.get("metadata")
+            metadata = metadata if isinstance(metadata, dict) else {}
             hosts = [str(h) for s in _list(_spec(document).get("servers")) if isinstance(s, dict)
                      for h in _list(s.get("hosts"))]  # fmt: skip
             gateways[str(metadata.get("name", ""))] = hosts
