@@ -220,3 +220,33 @@ def test_calibration_counts_only_first_answers() -> None:
     case = Case("p", "x", ("a",))
     outcomes = [Outcome(case, ("a",), ("high",), 0.0), Outcome(Case("n", "y", ()), ("a",), ("medium",), 0.0)]
     assert calibration(outcomes) == {"high_share": 1.0, "high_precision": 1.0, "negatives_answered": 1.0}
+
+
+def test_steps_for_the_matched_cause_come_first(library: Library) -> None:
+    paste = (
+        'Error creating: Internal error occurred: failed calling webhook "namespace.sidecar-injector.istio.io": '
+        'failed to call webhook: Post "https://istiod.istio-system.svc:443/inject?timeout=10s": '
+        "dial tcp 10.0.1.5:15017: i/o timeout\n"
+    )
+    top = match(paste, library).results[0]
+    assert top.runbook.id == "injection-webhook-unreachable" and top.causes[0] == "port-15017-blocked"
+    assert "port-15017-blocked" in top.ordered(top.runbook.diagnosis)[0].causes
+    assert "port-15017-blocked" in top.ordered(top.runbook.fix)[0].causes
+    assert top.ordered(top.runbook.diagnosis) != list(top.runbook.diagnosis)
+
+
+def test_ambient_steps_come_first_only_when_the_paste_shows_ambient() -> None:
+    from kb.matcher import order_steps
+    from kb.model import Step
+
+    steps = [Step(text="sidecar check"), Step(text="ztunnel check", data_planes=("ambient",))]
+    assert [s.text for s in order_steps(steps, (), "ambient")] == ["ztunnel check", "sidecar check"]
+    assert [s.text for s in order_steps(steps, (), None)] == ["sidecar check", "ztunnel check"]
+    assert [s.text for s in order_steps(steps, (), "sidecar")] == ["sidecar check", "ztunnel check"]
+
+
+def test_a_step_cause_no_signature_names_is_a_lint_problem() -> None:
+    from kb.checks import runbook_findings
+
+    data = {"signatures": [{"name": "a", "cause": "x"}], "fix": [{"text": "t", "causes": ["x", "typo"]}]}
+    assert [f.path for f in runbook_findings(data)] == [("fix", 0, "causes", 1)]
