@@ -38,6 +38,7 @@ class SignalKind(StrEnum):
     # Field-corpus additions (issue 13): findings in pasted manifests, and which data plane a paste shows.
     MANIFEST = "manifest"
     DATA_PLANE = "data_plane"
+    ISTIO_STATUS = "istio_status"
 
 
 # kind -> (what the value is, example values). Values are normalised by the extractors exactly
@@ -141,6 +142,16 @@ SIGNAL_KINDS: dict[SignalKind, tuple[str, tuple[str, ...]]] = {
         "The data plane the paste shows: `ambient` for ztunnel or waypoint output (HBONE, `proxy::h2`, "
         "`dst.hbone_addr`), `sidecar` for istio-proxy, istio-init or pilot-agent output.",
         ("ambient", "sidecar"),
+    ),
+    SignalKind.ISTIO_STATUS: (
+        "An istio-agent readiness/probe message or an istiod complaint about a remote cluster, as a short name.",
+        (
+            "agent-no-config",
+            "agent-config-rejected",
+            "agent-envoy-oom",
+            "agent-probe-app-failed",
+            "istiod-remote-cluster",
+        ),
     ),
 }
 

@@ -250,3 +250,44 @@ def test_a_step_cause_no_signature_names_is_a_lint_problem() -> None:
 
     data = {"signatures": [{"name": "a", "cause": "x"}], "fix": [{"text": "t", "causes": ["x", "typo"]}]}
     assert [f.path for f in runbook_findings(data)] == [("fix", 0, "causes", 1)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("UF,URX", {("response_flag", "UF"), ("response_flag", "URX")}),
+        ("{local reset} LR", {("reset_reason", "local reset"), ("response_flag", "LR")}),
+        (
+            "upstream_reset_before_response_started{remote_connection_failure,delayed_connect_error:_111",
+            {("reset_reason", "remote connection failure")},
+        ),
+        (
+            "reset reason: connection timeoutupstream connect error or disconnect/reset before headers.",
+            set(),
+        ),
+        (
+            "upstream connect error or disconnect/reset before headers. reset reason: connection timeoutupstream "
+            "connect error or disconnect/reset before headers. reset reason: connection timeout",
+            {("reset_reason", "connection timeout")},
+        ),
+        ("io.grpc.StatusRuntimeException: UNAVAILABLE: io exception", {("grpc_status", "UNAVAILABLE")}),
+        ('{"message":"14 UNAVAILABLE: upstream connect error"}', {("grpc_status", "UNAVAILABLE")}),
+        ("received prior goaway: code: NO_ERROR", {("dial_error", "goaway")}),
+        ("Envoy proxy is NOT ready: config not received from Pilot", {("istio_status", "agent-no-config")}),
+        ("warn Envoy may have been out of memory killed. Check memory usage", {("istio_status", "agent-envoy-oom")}),
+        (
+            "Authenticator KubeJWTAuthenticator: could not get cluster cluster2's kube client",
+            {("istio_status", "istiod-remote-cluster")},
+        ),
+    ],
+)
+def test_short_fragments_client_errors_and_agent_messages_become_signals(
+    text: str, expected: set[tuple[str, str]]
+) -> None:
+    found = {(s.kind.value, s.value) for s in extract(Paste.of(text))}
+    assert expected <= found
+    assert not any(kind == "reset_reason" and "upstream" in value for kind, value in found)
+
+
+def test_a_flag_inside_prose_is_not_a_lone_fragment() -> None:
+    assert signals("we saw DC and UF in the logs", SignalKind.RESPONSE_FLAG) == []
