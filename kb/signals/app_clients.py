@@ -27,6 +27,8 @@ _STATUS = re.compile(
     rf"|(?<![\w.])1?[0-9] ({_CODE}): "  # grpc-js / grpc-node `14 UNAVAILABLE: ...`
     rf"|\bStatusCode\.({_CODE})\b"  # grpcio
 )
+# Every match names a status in capitals (`OK` is left out: it is never an error and is everywhere).
+_NEEDLES = tuple(code for code in CODES if code != "OK")
 _GOAWAY = re.compile(r"\bGOAWAY\b|\bgoaway frame\b|received prior goaway|go[ _]?away received", re.IGNORECASE)
 
 
@@ -35,5 +37,5 @@ def _code(match: re.Match[str]) -> str | None:
 
 
 def extract(paste: Paste) -> list[Signal]:
-    found = find_all(paste, _STATUS, SignalKind.GRPC_STATUS, _code, ("Exception", "Status{", " ", "StatusCode."))
+    found = find_all(paste, _STATUS, SignalKind.GRPC_STATUS, _code, _NEEDLES)
     return found + find_all(paste, _GOAWAY, SignalKind.DIAL_ERROR, constant("goaway"), ("goaway",), ignore_case=True)
