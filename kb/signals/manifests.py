@@ -16,10 +16,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import yaml
-
 from kb.signals.base import Paste, Signal
 from kb.vocabulary import SignalKind
+from kb.yamldoc import YamlProblem, parse_document
 
 name = "manifests"
 description = "Pasted VirtualService/DestinationRule/Gateway/Service YAML that cannot work together."
@@ -51,8 +50,9 @@ def _resources(paste: Paste) -> Iterator[tuple[int, dict[str, Any]]]:
                 break
             lines.append(line[indent:])
         try:
-            document = yaml.safe_load("\n".join(lines))
-        except (yaml.YAMLError, ValueError, RecursionError):
+            # kb's own reader: no aliases (no billion-laughs), bounded depth, problems as YamlProblem.
+            document = parse_document("\n".join(lines)).data
+        except (YamlProblem, ValueError, RecursionError):
             continue
         if isinstance(document, dict) and isinstance(document.get("kind"), str):
             yield paste.line_at(start.start()), document
