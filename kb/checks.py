@@ -31,7 +31,24 @@ class Finding:
 
 def runbook_findings(data: Mapping[str, Any]) -> list[Finding]:
     """Every cross-field problem of a runbook's raw data."""
-    return [*_incident_fields(data), *_self_related(data), *_unique_names(data), *_manifests(data)]
+    return [
+        *_incident_fields(data),
+        *_self_related(data),
+        *_unique_names(data),
+        *_manifests(data),
+        *_step_causes(data),
+    ]
+
+
+def _step_causes(data: Mapping[str, Any]) -> Iterator[Finding]:
+    """A step's `causes` must be causes some signature of the runbook names; a typo would never match."""
+    named = {s.get("cause") for s in _items(data.get("signatures")) if isinstance(s, Mapping)}
+    for section in ("diagnosis", "fix", "verify"):
+        for index, step in enumerate(_items(data.get(section))):
+            causes = step.get("causes") if isinstance(step, Mapping) else None
+            for position, cause in enumerate(_items(causes)):
+                if cause not in named:
+                    yield Finding((section, index, "causes", position), f"no signature names the cause {cause!r}")
 
 
 def placeholder_problem(text: str) -> str | None:

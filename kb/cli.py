@@ -20,7 +20,7 @@ from typing import Any
 from kb import __version__
 from kb.catalog import Catalog
 from kb.errors import KBError, UnknownRunbookError, UsageError
-from kb.evaluate import evaluate, parse_cases
+from kb.evaluate import evaluate, groups_page, parse_cases
 from kb.inputs import LARGE_INPUT, MAX_INPUT, paste_text, read_from_terminal, read_paste
 from kb.library import Library, open_library
 from kb.loader import LoadResult, load_runbooks
@@ -242,6 +242,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("cases", metavar="CASES.yaml", help="evaluation file")
     evaluate.add_argument("--json", action="store_true", help="print the whole report as one JSON object")
+    evaluate.add_argument(
+        "--holdout-sources",
+        action="store_true",
+        help="match each case without the runbook examples and references taken from its source thread",
+    )
     evaluate.set_defaults(handler=cmd_eval)
 
     reference = commands.add_parser(
@@ -547,10 +552,10 @@ def cmd_eval(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
         raise UsageError(f"{args.cases}: not a readable YAML file: {exc}") from None
     cases = parse_cases(data)
     library, notes = _library(runbooks_dir)
-    report = evaluate(cases, library)
+    report = evaluate(cases, library, holdout_sources=args.holdout_sources)
     if args.json:
         return Outcome(EXIT_OK, _json(report), notes)
-    return Outcome(EXIT_OK, eval_page(report), notes)
+    return Outcome(EXIT_OK, eval_page(report) + groups_page(report), notes)
 
 
 def cmd_reference(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:

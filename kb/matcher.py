@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from kb.calibration import clear_winner, mentions_mesh, strong_without_mesh
 from kb.documents import exact_tokens
 from kb.entities import Entity, fill, find_entities, first_values
-from kb.model import Runbook
+from kb.model import Runbook, Step
 from kb.rank import BM25_WEIGHT, Confidence, Evidence, Judgement, confidence_of, mesh_paste
 from kb.signals import Paste, Signal, extract
 
@@ -36,11 +37,24 @@ class Result:
     bm25: float
     terms: tuple[str, ...]
 
+    data_plane: str | None = None
+
+    @property
+    def causes(self) -> tuple[str, ...]:
+        """The causes the evidence that held points to, strongest first."""
+        return tuple(dict.fromkeys(e.cause for e in self.evidence if e.cause))
+
+    def ordered(self, steps: Sequence[StepT]) -> list[StepT]:
+        """Steps for the matched causes first, then the paste's data plane's, then the rest, each in order."""
+        return order_steps(steps, self.causes, self.data_plane)
+
     def commands(self, values: dict[str, str], steps: int = 1) -> dict[str, list[str]]:
-        """The first diagnosis and fix commands with placeholders filled from the paste's entities."""
+        """The first diagnosis and fix commands (for the matched cause first) with placeholders filled."""
         return {
-            "diagnosis": [fill(c, values) for step in self.runbook.diagnosis[:steps] for c in step.commands],
-            "fix": [fill(c, values) for step in self.runbook.fix[:steps] for c in step.commands],
+            "diagnosis": [
+                fill(c, values) for step in self.ordered(self.runbook.diagnosis)[:steps] for c in step.commands
+            ],
+            "fix": [fill(c, values) for step in self.ordered(self.runbook.fix)[:steps] for c in step.commands],
         }
 
 
@@ -89,8 +103,28 @@ def _result_json(result: Result, values: dict[str, str]) -> dict[str, Any]:
         "confidence": result.confidence.value,
         "evidence": evidence,
         "summary": result.runbook.summary,
+        "causes": list(result.causes),
         "commands": result.commands(values),
     }
+
+
+StepT = TypeVar("StepT", bound=Step)
+
+
+def order_steps(steps: Sequence[StepT], causes: Sequence[str], data_plane: str | None) -> list[StepT]:
+    """Steps serving a matched cause first, then steps for the paste's data plane; ties keep their order.
+
+    A step without `causes` serves every cause and a step without `data_planes` every data plane: they come
+    after the targeted ones, never before. With no cause matched and no data plane shown, the order is the
+    runbook's own.
+    """
+
+    def rank(step: StepT) -> tuple[int, int]:
+        for_cause = min((causes.index(c) for c in step.causes if c in causes), default=len(causes))
+        for_plane = 0 if data_plane is not None and data_plane in step.data_planes else 1
+        return for_cause, for_plane
+
+    return sorted(steps, key=rank)
 
 
 _TIERS = {Confidence.HIGH: 0, Confidence.MEDIUM: 1, Confidence.LOW: 2}
@@ -108,16 +142,26 @@ def match(text: str, library: Library, limit: int = DEFAULT_LIMIT) -> MatchRepor
     judgements = library.scorer.judge(paste, signals)
     query = library.index.query_for(paste.text, exact_tokens(signals))
     hits = library.index.search(query.pairs, BM25_CANDIDATES)
-    results = combine(library, judgements, hits, mesh=mesh_paste(signals))
+    mesh = mesh_paste(signals)
+    results = combine(library, judgements, hits, mesh=mesh, about_mesh=mesh or mentions_mesh(paste.text))
     # Evidence shows the words as pasted (`service`, not the index's stem `servic`).
-    results = [replace(result, terms=query.shown(result.terms)) for result in results[:limit]]
+    plane = _data_plane(signals)
+    results = [replace(result, terms=query.shown(result.terms), data_plane=plane) for result in results[:limit]]
     return MatchReport(tuple(results[:limit]), tuple(signals), tuple(find_entities(paste)))
 
 
 def combine(
-    library: Library, judgements: dict[str, Judgement], hits: Sequence[Hit], mesh: bool = False
+    library: Library,
+    judgements: dict[str, Judgement],
+    hits: Sequence[Hit],
+    mesh: bool = False,
+    about_mesh: bool = True,
 ) -> list[Result]:
-    """Declared evidence plus BM25 scaled to the best hit; excluded runbooks are dropped."""
+    """Declared evidence plus BM25 scaled to the best hit; excluded runbooks are dropped.
+
+    `about_mesh` False (no mesh signal, no mesh word in the paste) makes an answer low unless its declared
+    evidence alone is strong; see kb.calibration.
+    """
     by_id = {hit.id: hit for hit in hits}
     top = hits[0].score if hits else 0.0
     runner_up = hits[1].score if len(hits) > 1 else 0.0
@@ -131,11 +175,33 @@ def combine(
         lead = (hit.score / runner_up if runner_up > 0 else float("inf")) if hit else 0.0
         terms = hit.terms if hit else ()
         confidence = confidence_of(judgement, share, len(terms), lead, mesh)
+        if not about_mesh and not strong_without_mesh(judgement.weight):
+            confidence = Confidence.LOW
         score = judgement.weight + BM25_WEIGHT * share
         evidence = tuple(sorted(judgement.evidence, key=lambda e: (-e.weight, e.signature)))
         results.append(
             Result(library.catalog.get(runbook_id), score, confidence, evidence, hit.score if hit else 0.0, terms)
         )
+    if about_mesh:
+        _promote_clear_winner(results)
     # A high-confidence answer never ranks below a medium one: the order and the labels must agree.
     results.sort(key=lambda r: (_TIERS[r.confidence], -r.score, r.runbook.id))
     return results
+
+
+def _promote_clear_winner(results: list[Result]) -> None:
+    """The best-scored medium result becomes high when it is a clear winner and nothing else is high."""
+    if len(results) < 1 or any(r.confidence is Confidence.HIGH for r in results):
+        return
+    ranked = sorted(range(len(results)), key=lambda n: -results[n].score)
+    best = results[ranked[0]]
+    runner_up = results[ranked[1]].score if len(ranked) > 1 else 0.0
+    evidence = sum(item.weight for item in best.evidence)
+    if best.confidence is Confidence.MEDIUM and clear_winner(evidence, best.score, runner_up):
+        results[ranked[0]] = replace(best, confidence=Confidence.HIGH)
+
+
+def _data_plane(signals: Sequence[Signal]) -> str | None:
+    """`ambient` when the paste shows ztunnel or waypoint output (even beside sidecar lines), else the first shown."""
+    planes = [s.value for s in signals if s.kind.value == "data_plane"]
+    return "ambient" if "ambient" in planes else (planes[0] if planes else None)

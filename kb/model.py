@@ -176,6 +176,10 @@ class Signature(StrictModel):
     weight: Weight
     note: Text | None = Field(default=None, description="Why this evidence points here; shown to the reader.")
     when: tuple[Condition, ...] = Field(min_length=1)
+    # Answers that fit the paste (issue 13): which of the runbook's causes this evidence points to.
+    cause: Slug | None = Field(
+        default=None, description="The cause this evidence points to; steps listing it in `causes` come first."
+    )
 
 
 class Exclusion(StrictModel):
@@ -192,6 +196,9 @@ class Step(StrictModel):
     text: Text
     commands: tuple[Command, ...] = ()
     expect: Text | None = Field(default=None, description="What the output shows when this is the problem.")
+    # Answers that fit the paste (issue 13): the causes and data planes this step serves (empty: all of them).
+    causes: tuple[Slug, ...] = Field(default=(), description="Signature `cause` names this step is for.")
+    data_planes: tuple[DataPlane, ...] = Field(default=(), description="Data planes this step is for.")
 
 
 class FixStep(Step):

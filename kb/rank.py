@@ -83,6 +83,7 @@ class Evidence:
     matched: tuple[str, ...]
     lines: tuple[int, ...]
     specific: bool = True
+    cause: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class _Rule:
     note: str | None
     conditions: tuple[Condition, ...]
     excludes: bool
+    cause: str | None = None
 
 
 @dataclass
@@ -142,7 +144,15 @@ class Scorer:
         for runbook in runbooks:
             for signature in runbook.signatures:
                 self._rules.append(
-                    _Rule(runbook.id, signature.name, signature.weight, signature.note, signature.when, False)
+                    _Rule(
+                        runbook.id,
+                        signature.name,
+                        signature.weight,
+                        signature.note,
+                        signature.when,
+                        False,
+                        signature.cause,
+                    )
                 )
             for exclusion in runbook.excludes:
                 self._rules.append(_Rule(runbook.id, exclusion.name, 0.0, exclusion.note, exclusion.when, True))
@@ -182,7 +192,8 @@ class Scorer:
             else:
                 matched = tuple(describe(condition) for condition in rule.conditions)
                 specific = any(c.signal is not None and not generic(c.signal, c.equals) for c in rule.conditions)
-                judgement.evidence.append(Evidence(rule.name, rule.weight, rule.note, matched, lines, specific))
+                evidence = Evidence(rule.name, rule.weight, rule.note, matched, lines, specific, rule.cause)
+                judgement.evidence.append(evidence)
         return dict(judgements)
 
     def _lines_if_all_hold(

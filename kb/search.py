@@ -26,6 +26,7 @@ from whoosh.fields import ID, KEYWORD, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage, RamStorage
 
 from kb.documents import Document
+from kb.glossary import ZH_TO_EN
 from kb.vocabulary import ABBREVIATIONS
 
 # Bumped whenever the fields or their analysis change, so cached indexes are rebuilt.
@@ -284,6 +285,13 @@ class SearchIndex:
         for word, count in written.most_common():
             counts[word.lower()] += count
             forms.setdefault(word.lower(), word)
+        if _CJK.search(text):
+            # A Chinese question also searches the English text with the words the runbooks use (kb.glossary).
+            for zh, en in ZH_TO_EN.items():
+                if zh in text:
+                    for word in en.split():
+                        counts[word] += 1
+                        forms.setdefault(word, zh)
         for short in [word for word in counts if word in ABBREVIATIONS]:
             for word in ABBREVIATIONS[short].split():
                 counts[word] += counts[short]

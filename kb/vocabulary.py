@@ -35,6 +35,10 @@ class SignalKind(StrEnum):
     ENVOY_HEADER = "envoy_header"
     REPLIED_BY = "replied_by"
     LINK = "link"
+    # Field-corpus additions (issue 13): findings in pasted manifests, and which data plane a paste shows.
+    MANIFEST = "manifest"
+    DATA_PLANE = "data_plane"
+    ISTIO_STATUS = "istio_status"
 
 
 # kind -> (what the value is, example values). Values are normalised by the extractors exactly
@@ -129,6 +133,25 @@ SIGNAL_KINDS: dict[SignalKind, tuple[str, tuple[str, ...]]] = {
         "An istio.io / envoyproxy.io page or an istio / envoyproxy GitHub thread the text links to, without "
         "scheme, version, language or anchor.",
         ("istio.io/docs/ops/common-problems/network-issues", "github.com/istio/istio/issues/11130"),
+    ),
+    SignalKind.MANIFEST: (
+        "A structural finding in pasted Kubernetes/Istio YAML: resources that cannot work together.",
+        ("vs-subset-undefined", "gateway-vs-host-mismatch", "port-name-no-protocol"),
+    ),
+    SignalKind.DATA_PLANE: (
+        "The data plane the paste shows: `ambient` for ztunnel or waypoint output (HBONE, `proxy::h2`, "
+        "`dst.hbone_addr`), `sidecar` for istio-proxy, istio-init or pilot-agent output.",
+        ("ambient", "sidecar"),
+    ),
+    SignalKind.ISTIO_STATUS: (
+        "An istio-agent readiness/probe message or an istiod complaint about a remote cluster, as a short name.",
+        (
+            "agent-no-config",
+            "agent-config-rejected",
+            "agent-envoy-oom",
+            "agent-probe-app-failed",
+            "istiod-remote-cluster",
+        ),
     ),
 }
 

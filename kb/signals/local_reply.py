@@ -34,7 +34,9 @@ _TLS_REASON = re.compile(r":([A-Z][A-Z0-9_]{3,63})\s*$")
 def _upstream(match: re.Match[str], line: int) -> list[Signal]:
     found = [Signal(SignalKind.LOCAL_REPLY, "upstream connect error", line)]
     if match[1]:
-        found.append(Signal(SignalKind.RESET_REASON, match[1], line))
+        # Bodies printed back to back (`... connection timeoutupstream connect error ...`) share no separator.
+        reason = match[1].split("upstream connect error", 1)[0].removesuffix("upstream").strip()
+        found.append(Signal(SignalKind.RESET_REASON, reason or match[1], line))
     if match[2]:
         transport = match[2].strip().rstrip(".")
         found.append(Signal(SignalKind.TRANSPORT_FAILURE_REASON, transport.replace(" ", "_"), line))

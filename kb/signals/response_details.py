@@ -49,7 +49,8 @@ def _signals(value: str, line: int) -> list[Signal]:
     found = [Signal(SignalKind.RESPONSE_CODE_DETAILS, value, line)]
     if value.startswith("upstream_reset_"):
         # `{remote_connection_failure|delayed_connect_error:_111}`: reset reason, then transport failure.
-        reason, _, transport = value[value.index("{") + 1 : -1].partition("|")
+        # Older Envoys separate the two with `,`: `{remote_connection_failure,delayed_connect_error:_111}`.
+        reason, _, transport = value[value.index("{") + 1 : -1].replace(",", "|", 1).partition("|")
         found.append(Signal(SignalKind.RESET_REASON, reason.replace("_", " "), line))
         if transport:
             found.append(Signal(SignalKind.TRANSPORT_FAILURE_REASON, transport, line))

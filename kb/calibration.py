@@ -1,0 +1,54 @@
+"""How sure kb may be: whether a paste is about a mesh at all, and when one clear winner is a high answer.
+
+Two rules, measured on the tuning half of the field corpus (`eval/field.yaml`, `kb eval --holdout-sources`):
+
+* A paste that neither shows a mesh signal (a flag, a detail, an istiod scope, a mesh port...) nor names a
+  mesh component is not a mesh problem as far as kb can tell: every answer to it is low. A Python traceback,
+  an nginx `upstream timed out`, a Java `PKIX path building failed` or a kubelet probe message on a plain
+  Deployment all look like something a runbook covers, and a medium answer to them would be a false alarm.
+  Only declared evidence as strong as a high answer needs (an istiod message a runbook names word for word,
+  such as `skipping server on gateway ..., duplicate host names`) still makes a medium answer there.
+* In a mesh paste, a runbook whose declared evidence is strong and whose score is well ahead of every other
+  runbook's is a high answer, even when its signatures are patterns on text rather than mesh signals: the
+  separation shows the paste is about that failure and nothing nearby.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kb.rank import HIGH_EVIDENCE
+
+# Words that only appear when a service mesh or an Envoy-based proxy is in the story. Plain `gateway`,
+# `proxy` or `mtls` are left out: nginx, Kong, Kafka and every corporate proxy use them too.
+_MESH_WORDS = re.compile(
+    r"\b(?:istio|istiod|envoy|sidecars?|pilot-agent|ztunnel|waypoints?|hbone|service mesh|xds|lds|cds|eds|rds"
+    r"|virtualservices?|destinationrules?|serviceentry|serviceentries|peerauthentication|authorizationpolicy"
+    r"|requestauthentication|envoyfilters?|istioctl|ingressgateway|egressgateway|httproute|grpcroute"
+    r"|higress|kgateway|gloo|app mesh|appmesh|emissary|contour)\b"
+    r"|网格|边车",
+    re.IGNORECASE,
+)
+# A clear winner: declared evidence at least this strong, and a score this many times the runner-up's.
+# (With HIGH_EVIDENCE-strong evidence a smaller lead is enough.)
+WINNER_EVIDENCE = 4.0
+WINNER_LEAD = 2.0
+STRONG_WINNER_EVIDENCE = 6.0
+STRONG_WINNER_LEAD = 1.5
+
+
+def strong_without_mesh(evidence: float) -> bool:
+    """Whether declared evidence alone makes an answer medium in a paste that shows no mesh."""
+    return evidence >= HIGH_EVIDENCE
+
+
+def mentions_mesh(text: str) -> bool:
+    """Whether the paste names a mesh component, resource or an Envoy-based proxy."""
+    return _MESH_WORDS.search(text) is not None
+
+
+def clear_winner(evidence: float, score: float, runner_up: float) -> bool:
+    """Whether declared evidence and the lead over the next runbook together make the best result certain."""
+    if evidence >= STRONG_WINNER_EVIDENCE and score >= STRONG_WINNER_LEAD * runner_up:
+        return True
+    return evidence >= WINNER_EVIDENCE and score >= WINNER_LEAD * runner_up

@@ -1,0 +1,38 @@
+"""Short Envoy fragments pasted on their own: a lone flag list, `{local reset} LR`, a detail cut off mid-way.
+
+People paste the part of an access-log line they noticed. Without the rest of the line the other extractors
+see no context (`503 UF`, `response_flags:`), so a line that is nothing but Envoy response flags, a reset
+reason in braces followed by flags, or an `upstream_reset_..._response_started{` detail whose closing brace
+was lost still says what Envoy did.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kb.signals.base import Paste, Signal, matches
+from kb.signals.response_flags import FLAGS
+from kb.vocabulary import SignalKind
+
+name = "fragments"
+description = "A line of only Envoy flags (`UF,URX`), `{local reset} LR`, or a truncated `upstream_reset_...{reason`."
+
+_LIST = rf"(?:{'|'.join(FLAGS)})(?:,(?:{'|'.join(FLAGS)}))*"
+_LONE = re.compile(
+    rf"^[ \t\"'`]{{0,4}}(?:\{{([a-z][a-z_ ]{{2,60}})\}}[ \t]+)?({_LIST})[ \t\"'`.]{{0,4}}$", re.MULTILINE
+)
+_CUT = re.compile(
+    r"\b(upstream_reset_(?:before|after)_response_started)\{([a-z_]{3,60})(?:[,|][^{}\s\"]{0,200})?$", re.M
+)
+
+
+def extract(paste: Paste) -> list[Signal]:
+    found: list[Signal] = []
+    for line, match in matches(paste, _LONE):
+        if match[1]:
+            found.append(Signal(SignalKind.RESET_REASON, match[1].replace("_", " ").strip(), line))
+        found += [Signal(SignalKind.RESPONSE_FLAG, flag, line) for flag in match[2].split(",")]
+    for line, match in matches(paste, _CUT, ("upstream_reset_",)):
+        found.append(Signal(SignalKind.RESPONSE_CODE_DETAILS, f"{match[1]}{{{match[2]}}}", line))
+        found.append(Signal(SignalKind.RESET_REASON, match[2].replace("_", " "), line))
+    return found

@@ -1,0 +1,293 @@
+"""The field-corpus work of issue 13: hold-out evaluation, calibration, manifest and data-plane signals."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kb.calibration import clear_winner, mentions_mesh
+from kb.evaluate import Case, calibration, evaluate, parse_cases
+from kb.holdout import cited_keys, plan, source_key, without_source
+from kb.library import Library, default_library
+from kb.matcher import match
+from kb.rank import Confidence
+from kb.signals import Paste, extract
+from kb.vocabulary import SignalKind
+
+ROOT = Path(__file__).resolve().parent.parent
+FIELD = ROOT / "eval" / "field.yaml"
+
+
+@pytest.fixture(scope="module")
+def library() -> Library:
+    return default_library()
+
+
+def signals(text: str, kind: SignalKind) -> list[str]:
+    return [s.value for s in extract(Paste.of(text)) if s.kind is kind]
+
+
+VS_AND_DR = """\
+apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata:
+  name: reviews
+spec:
+  hosts: [reviews.default.svc.cluster.local]
+  gateways: [bookinfo-gateway]
+  http:
+  - route:
+    - destination:
+        host: reviews
+        subset: {subset}
+---
+apiVersion: networking.istio.io/v1beta1
+kind: DestinationRule
+metadata:
+  name: reviews
+spec:
+  host: reviews.default.svc.cluster.local
+  subsets:
+  - name: v1
+    labels: {{version: v1}}
+"""
+
+
+def test_a_route_to_a_subset_the_pasted_destination_rule_lacks_is_found() -> None:
+    assert signals(VS_AND_DR.format(subset="v3"), SignalKind.MANIFEST) == ["vs-subset-undefined"]
+    assert signals(VS_AND_DR.format(subset="v1"), SignalKind.MANIFEST) == []
+
+
+def test_a_subset_is_not_blamed_when_no_destination_rule_for_the_host_is_pasted() -> None:
+    only_vs = VS_AND_DR.format(subset="v3").split("---")[0]
+    assert signals(only_vs, SignalKind.MANIFEST) == []
+
+
+GATEWAY = """\
+  apiVersion: networking.istio.io/v1beta1
+  kind: Gateway
+  metadata:
+    name: bookinfo-gateway
+  spec:
+    servers:
+    - port: {{number: 80, name: http, protocol: HTTP}}
+      hosts: ["{host}"]
+"""
+
+
+@pytest.mark.parametrize(("host", "found"), [("shop.example.com", True), ("*", False), ("*.cluster.local", False)])
+def test_gateway_and_virtualservice_hosts_must_overlap(host: str, found: bool) -> None:
+    # The Gateway is pasted indented under a log line, as people paste `kubectl get -o yaml` output.
+    text = VS_AND_DR.format(subset="v1") + "\nkubectl get gateway -o yaml\n" + GATEWAY.format(host=host)
+    assert ("gateway-vs-host-mismatch" in signals(text, SignalKind.MANIFEST)) is found
+
+
+def test_a_service_port_without_protocol_prefix_or_app_protocol_is_found() -> None:
+    service = "apiVersion: v1\nkind: Service\nmetadata: {{name: db}}\nspec:\n  ports:\n  - {port}\n"
+    assert signals(service.format(port="{name: web, port: 80}"), SignalKind.MANIFEST) == ["port-name-no-protocol"]
+    assert signals(service.format(port="{name: http-web, port: 80}"), SignalKind.MANIFEST) == []
+    assert signals(service.format(port="{name: web, port: 80, appProtocol: http}"), SignalKind.MANIFEST) == []
+
+
+@pytest.mark.parametrize("text", ["apiVersion: [unclosed\nkind: x", "apiVersion: v1\nkind: Service\nspec: 3", "a" * 10])
+def test_broken_or_odd_yaml_gives_no_finding_and_no_error(text: str) -> None:
+    assert signals(text, SignalKind.MANIFEST) == []
+
+
+def test_the_data_plane_a_paste_shows() -> None:
+    ztunnel = 'error access connection complete src.addr=10.0.0.1:1 dst.hbone_addr=10.0.0.2:8080 error="io error"'
+    assert signals(ztunnel, SignalKind.DATA_PLANE) == ["ambient"]
+    assert signals("kubectl logs web-1 -c istio-proxy", SignalKind.DATA_PLANE) == ["sidecar"]
+    assert signals("curl: (7) Failed to connect", SignalKind.DATA_PLANE) == []
+
+
+def test_a_pasted_manifest_leads_to_the_runbook_its_finding_means(library: Library) -> None:
+    top = match(VS_AND_DR.format(subset="v3"), library).results[0]
+    assert top.runbook.id == "subset-no-healthy-upstream"
+    assert any(e.signature == "pasted-route-to-undefined-subset" for e in top.evidence)
+
+
+TRACEBACK = """\
+Traceback (most recent call last):
+  File "/usr/lib/python3/site-packages/requests/adapters.py", line 426, in send
+    raise ConnectionError(e, request=request)
+requests.exceptions.ConnectionError: HTTPSConnectionPool(host='api.example.com', port=443): Max retries exceeded
+"""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        TRACEBACK,
+        "Readiness probe failed: Get http://10.1.0.120:9000/ping: dial tcp 10.1.0.120:9000: connect: "
+        "connection refused",
+        "curl: (35) OpenSSL SSL_connect: SSL_ERROR_SYSCALL in connection to opensearch-cluster-master:9200",
+    ],
+)
+def test_a_paste_that_shows_no_mesh_gets_no_medium_answer(library: Library, text: str) -> None:
+    assert all(r.confidence is Confidence.LOW for r in match(text, library).results)
+
+
+def test_the_same_error_with_the_mesh_in_view_is_answered(library: Library) -> None:
+    text = "Readiness probe failed: HTTP probe failed with statuscode: 503\nEnvoy proxy is NOT ready: no config"
+    assert match(text, library).confident
+
+
+def test_mesh_words_and_clear_winners() -> None:
+    assert mentions_mesh("the istio-proxy sidecar keeps running") and mentions_mesh("边车启动顺序")
+    assert not mentions_mesh("nginx upstream timed out behind the gateway")
+    assert clear_winner(6.0, 9.0, 6.0) and clear_winner(4.0, 8.0, 4.0)
+    assert not clear_winner(4.0, 7.0, 4.0) and not clear_winner(3.0, 9.0, 1.0)
+
+
+def test_source_keys_name_one_thread_however_it_is_linked() -> None:
+    key = source_key("https://github.com/istio/istio/issues/123")
+    assert source_key("http://www.github.com/Istio/istio/pull/123/files#diff") == key
+    assert source_key("https://github.com/istio/istio/issues/123#issuecomment-9") == key
+    assert source_key("https://istio.io/latest/docs/x/") == source_key("https://istio.io/latest/docs/x#y")
+
+
+def test_holding_a_source_out_removes_its_examples_and_references(library: Library) -> None:
+    runbook = next(r for r in library.catalog if r.examples and "://" in r.examples[0].source)
+    key = source_key(runbook.examples[0].source)
+    assert key in cited_keys(library)
+    held = without_source(library, key)
+    try:
+        assert key not in cited_keys(held)
+        kept = held.catalog.get(runbook.id)
+        assert len(kept.examples) < len(runbook.examples)
+    finally:
+        held.close()
+    steps = plan([runbook.examples[0].source, "https://example.org/never-cited"], library)
+    assert steps.shared == (1,) and list(steps.held_out.values()) == [(0,)]
+
+
+def test_a_held_out_case_is_not_answered_by_its_own_example(library: Library) -> None:
+    runbook = next(r for r in library.catalog if r.examples and "://" in r.examples[0].source)
+    example = runbook.examples[0]
+    case = Case("c1", example.text, (runbook.id,), example.source)
+    report = evaluate([case], library, holdout_sources=True)
+    assert report["holdout_sources"] == {"cases_held_out": 1}
+    assert set(report["calibration"]) == {"high_share", "high_precision", "negatives_answered"}
+
+
+def test_the_field_corpus_is_well_formed_and_keeps_away_from_reserved_and_dev_sources() -> None:
+    data = yaml.safe_load(FIELD.read_text(encoding="utf-8"))
+    cases = parse_cases(data)
+    assert len([c for c in cases if c.expect]) >= 200 and len([c for c in cases if not c.expect]) >= 40
+    shared = ROOT.parent / "shared" / "eval"
+    if shared.is_dir():
+        reserved = {line.strip().rstrip("/") for line in (shared / "reserved-sources.txt").read_text().splitlines()}
+        dev = {str(c.get("source", "")).rstrip("/") for c in yaml.safe_load((shared / "dev-cases.yaml").read_text())}
+        sources = {str(c.source).rstrip("/") for c in cases}
+        assert not sources & reserved and not sources & dev
+    assert {c.group("half") for c in cases} == {"tuning", "check"}
+    assert all(u.get("proposed") and u.get("source") for u in data["uncovered"])
+
+
+def test_kb_eval_holdout_sources_reports_groups_over_the_cli(tmp_path: Path) -> None:
+    cases = [
+        {"id": "a", "input": "log", "half": "check", "expect": ["subset-no-healthy-upstream"],
+         "text": VS_AND_DR.format(subset="v3")},
+        {"id": "b", "input": "typed_en", "half": "tuning", "expect": [], "text": TRACEBACK},
+    ]  # fmt: skip
+    path = tmp_path / "cases.yaml"
+    path.write_text(yaml.safe_dump({"cases": cases, "uncovered": []}), encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "kb", "eval", "--holdout-sources", "--json", str(path)],
+        capture_output=True, text=True, check=False, cwd=ROOT,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert report["top1"] == 1.0 and report["negatives_pass"] == 1.0
+    assert set(report["groups"]) == {"input", "half"} and report["groups"]["half"]["check"]["cases"] == 1
+    assert set(report["baseline"]) == {"top1", "top3", "mrr", "negatives_pass"}
+    text = subprocess.run(
+        [sys.executable, "-m", "kb", "eval", "--holdout-sources", str(path)],
+        capture_output=True, text=True, check=False, cwd=ROOT,
+    )  # fmt: skip
+    assert "by input" in text.stdout and "high confidence" in text.stdout
+
+
+def test_calibration_counts_only_first_answers() -> None:
+    from kb.evaluate import Outcome
+
+    case = Case("p", "x", ("a",))
+    outcomes = [Outcome(case, ("a",), ("high",), 0.0), Outcome(Case("n", "y", ()), ("a",), ("medium",), 0.0)]
+    assert calibration(outcomes) == {"high_share": 1.0, "high_precision": 1.0, "negatives_answered": 1.0}
+
+
+def test_steps_for_the_matched_cause_come_first(library: Library) -> None:
+    paste = (
+        'Error creating: Internal error occurred: failed calling webhook "namespace.sidecar-injector.istio.io": '
+        'failed to call webhook: Post "https://istiod.istio-system.svc:443/inject?timeout=10s": '
+        "dial tcp 10.0.1.5:15017: i/o timeout\n"
+    )
+    top = match(paste, library).results[0]
+    assert top.runbook.id == "injection-webhook-unreachable" and top.causes[0] == "port-15017-blocked"
+    assert "port-15017-blocked" in top.ordered(top.runbook.diagnosis)[0].causes
+    assert "port-15017-blocked" in top.ordered(top.runbook.fix)[0].causes
+    assert top.ordered(top.runbook.diagnosis) != list(top.runbook.diagnosis)
+
+
+def test_ambient_steps_come_first_only_when_the_paste_shows_ambient() -> None:
+    from kb.matcher import order_steps
+    from kb.model import Step
+
+    steps = [Step(text="sidecar check"), Step(text="ztunnel check", data_planes=("ambient",))]
+    assert [s.text for s in order_steps(steps, (), "ambient")] == ["ztunnel check", "sidecar check"]
+    assert [s.text for s in order_steps(steps, (), None)] == ["sidecar check", "ztunnel check"]
+    assert [s.text for s in order_steps(steps, (), "sidecar")] == ["sidecar check", "ztunnel check"]
+
+
+def test_a_step_cause_no_signature_names_is_a_lint_problem() -> None:
+    from kb.checks import runbook_findings
+
+    data = {"signatures": [{"name": "a", "cause": "x"}], "fix": [{"text": "t", "causes": ["x", "typo"]}]}
+    assert [f.path for f in runbook_findings(data)] == [("fix", 0, "causes", 1)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("UF,URX", {("response_flag", "UF"), ("response_flag", "URX")}),
+        ("{local reset} LR", {("reset_reason", "local reset"), ("response_flag", "LR")}),
+        (
+            "upstream_reset_before_response_started{remote_connection_failure,delayed_connect_error:_111",
+            {("reset_reason", "remote connection failure")},
+        ),
+        (
+            "reset reason: connection timeoutupstream connect error or disconnect/reset before headers.",
+            set(),
+        ),
+        (
+            "upstream connect error or disconnect/reset before headers. reset reason: connection timeoutupstream "
+            "connect error or disconnect/reset before headers. reset reason: connection timeout",
+            {("reset_reason", "connection timeout")},
+        ),
+        ("io.grpc.StatusRuntimeException: UNAVAILABLE: io exception", {("grpc_status", "UNAVAILABLE")}),
+        ('{"message":"14 UNAVAILABLE: upstream connect error"}', {("grpc_status", "UNAVAILABLE")}),
+        ("received prior goaway: code: NO_ERROR", {("dial_error", "goaway")}),
+        ("Envoy proxy is NOT ready: config not received from Pilot", {("istio_status", "agent-no-config")}),
+        ("warn Envoy may have been out of memory killed. Check memory usage", {("istio_status", "agent-envoy-oom")}),
+        (
+            "Authenticator KubeJWTAuthenticator: could not get cluster cluster2's kube client",
+            {("istio_status", "istiod-remote-cluster")},
+        ),
+    ],
+)
+def test_short_fragments_client_errors_and_agent_messages_become_signals(
+    text: str, expected: set[tuple[str, str]]
+) -> None:
+    found = {(s.kind.value, s.value) for s in extract(Paste.of(text))}
+    assert expected <= found
+    assert not any(kind == "reset_reason" and "upstream" in value for kind, value in found)
+
+
+def test_a_flag_inside_prose_is_not_a_lone_fragment() -> None:
+    assert signals("we saw DC and UF in the logs", SignalKind.RESPONSE_FLAG) == []
