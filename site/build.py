@@ -32,6 +32,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 OFFLINE_DATA = "assets/kb-offline-data.js"
 PAGEFIND_DIR = "pagefind"
 PAGEFIND_TIMEOUT = 600
+SEARCH_GLOB = "{runbooks,zh/runbooks}/*.html"
 # Marks a directory as a site this builder wrote: only such a directory (or an empty one) is cleared.
 MARKER = ".kb-site"
 
@@ -213,7 +214,9 @@ def index_search(out: Path) -> None:
     binary = get_executable()
     if binary is None:
         raise KBError("Pagefind is not installed: pip install 'pagefind[extended]'")
-    command = [str(binary), "--site", str(out), "--output-subdir", PAGEFIND_DIR, "--silent"]
+    # Only runbook pages are indexed (they carry data-pagefind-body); the glob spares Pagefind reading the
+    # list pages, which repeat every runbook's card.
+    command = [str(binary), "--site", str(out), "--output-subdir", PAGEFIND_DIR, "--glob", SEARCH_GLOB, "--silent"]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=PAGEFIND_TIMEOUT, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from kb_site.highlight import highlight
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
@@ -53,8 +54,15 @@ def to_html(text: str) -> str:
     return _PARSER.render(text)
 
 
+# Text without any character that starts inline markdown (emphasis, code, links, autolinks, entities,
+# escapes, line breaks) renders as itself, escaped: most runbook lines skip the parser.
+_MARKUP = re.compile(r"[\\`*_\[\]!<>&\n\r\x00]")
+
+
 def inline_html(text: str) -> str:
     """One line of runbook markdown (a step, a symptom) as inline HTML, without the paragraph around it."""
+    if _MARKUP.search(text) is None:
+        return escapeHtml(text)
     return _INLINE.renderInline(text)
 
 

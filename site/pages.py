@@ -51,15 +51,23 @@ def runbook_path(runbook_id: str, lang: str) -> str:
 def all_pages(sources: Sequence[Source], reference: Sequence[Mapping[str, Any]], repo_url: str | None) -> list[Page]:
     """Every page of the site in both languages, in a fixed order."""
     runbooks = [source.runbook for source in sources]
+    # Computed once and shared by every page that shows them: a runbook's card per language, the groups,
+    # and the parts of a runbook page that are the same in both languages (markdown rendered once).
+    shared = [_shared_parts(source, repo_url) for source in sources]
+    groups = {
+        "components": _groups(runbooks, lambda r: [c.value for c in r.components]),
+        "tags": _groups(runbooks, lambda r: list(r.tags)),
+        "severity": _groups(runbooks, lambda r: [r.severity.value]),
+    }
     pages: list[Page] = []
     for lang in LANGUAGES:
-        pages.append(home_page(runbooks, lang))
-        pages.append(list_page("runbooks.html", "all_runbooks", runbooks, lang))
-        pages += [runbook_page(source, runbooks, lang, repo_url) for source in sources]
-        pages += group_pages("components", _groups(runbooks, lambda r: [c.value for c in r.components]), lang)
-        pages += group_pages("tags", _groups(runbooks, lambda r: list(r.tags)), lang)
-        pages += group_pages("severity", _groups(runbooks, lambda r: [r.severity.value]), lang)
-        pages += [reference_page(section, reference, runbooks, lang) for section in REFERENCE_SECTIONS]
+        cards = {runbook.id: card(runbook, lang) for runbook in runbooks}
+        pages.append(home_page(runbooks, groups, cards, lang))
+        pages.append(list_page("runbooks.html", "all_runbooks", runbooks, cards, lang))
+        pages += [runbook_page(source, parts, cards, lang) for source, parts in zip(sources, shared, strict=True)]
+        for group, members in groups.items():
+            pages += group_pages(group, members, cards, lang)
+        pages += [reference_page(section, reference, cards, lang) for section in REFERENCE_SECTIONS]
     pages.append(Page("404.html", "404.html", "en", "Page not found", alternate=None))
     return [_with_alternate(page) for page in pages]
 
@@ -90,42 +98,44 @@ def card(runbook: Runbook, lang: str) -> dict[str, Any]:
         "id": runbook.id,
         "href": f"runbooks/{runbook.id}.html",
         "title": (runbook.title_zh if zh and runbook.title_zh else runbook.title),
-        "summary": (runbook.summary_zh if zh and runbook.summary_zh else runbook.summary),
+        "summary": Markup(inline_html(_summary(runbook, lang))),
         "severity": runbook.severity.value,
         "kind": runbook.kind.value,
         "components": [component.value for component in runbook.components],
     }
 
 
-def home_page(runbooks: Sequence[Runbook], lang: str) -> Page:
-    severities = _groups(runbooks, lambda r: [r.severity.value])
-    components = _groups(runbooks, lambda r: [c.value for c in r.components])
+Cards = Mapping[str, Mapping[str, Any]]
+
+
+def home_page(runbooks: Sequence[Runbook], groups: Mapping[str, Mapping[str, Sequence[Runbook]]], cards: Cards,
+              lang: str) -> Page:  # fmt: skip
     context = {
         "count": len(runbooks),
-        "severities": {key: len(value) for key, value in severities.items()},
-        "components": {key: len(value) for key, value in components.items()},
-        "cards": [card(runbook, lang) for runbook in runbooks],
+        "severities": {key: len(value) for key, value in groups["severity"].items()},
+        "components": {key: len(value) for key, value in groups["components"].items()},
+        "cards": [cards[runbook.id] for runbook in runbooks],
     }
     return Page(f"{PREFIX[lang]}index.html", "home.html", lang, "", context)
 
 
-def list_page(path: str, heading: str, runbooks: Sequence[Runbook], lang: str) -> Page:
-    context = {"heading_key": heading, "cards": [card(runbook, lang) for runbook in runbooks]}
+def list_page(path: str, heading: str, runbooks: Sequence[Runbook], cards: Cards, lang: str) -> Page:
+    context = {"heading_key": heading, "cards": [cards[runbook.id] for runbook in runbooks]}
     return Page(f"{PREFIX[lang]}{path}", "list.html", lang, heading, context)
 
 
-def group_pages(group: str, members: Mapping[str, Sequence[Runbook]], lang: str) -> list[Page]:
+def group_pages(group: str, members: Mapping[str, Sequence[Runbook]], cards: Cards, lang: str) -> list[Page]:
     """An overview of the group (components, tags, severity) and one page per value."""
     overview = {"group": group, "values": [(key, len(value)) for key, value in members.items()]}
     pages = [Page(f"{PREFIX[lang]}{group}/index.html", "groups.html", lang, group, overview)]
     for key, runbooks in members.items():
-        context = {"group": group, "value": key, "cards": [card(runbook, lang) for runbook in runbooks]}
+        context = {"group": group, "value": key, "cards": [cards[runbook.id] for runbook in runbooks]}
         pages.append(Page(f"{PREFIX[lang]}{group}/{key}.html", "group.html", lang, key, context))
     return pages
 
 
-def reference_page(section: str, table: Sequence[Mapping[str, Any]], runbooks: Sequence[Runbook], lang: str) -> Page:
-    titles = {runbook.id: card(runbook, lang)["title"] for runbook in runbooks}
+def reference_page(section: str, table: Sequence[Mapping[str, Any]], cards: Cards, lang: str) -> Page:
+    titles = {runbook_id: shown["title"] for runbook_id, shown in cards.items()}
     rows = []
     for entry in table:
         if entry["section"] != section:
@@ -144,19 +154,12 @@ def anchor(text: str) -> str:
     return "-".join(part for part in out.split("-") if part) or "x"
 
 
-def runbook_page(source: Source, runbooks: Sequence[Runbook], lang: str, repo_url: str | None) -> Page:
+def _shared_parts(source: Source, repo_url: str | None) -> dict[str, Any]:
+    """The parts of a runbook page that are the same in English and Chinese (markdown rendered once)."""
     runbook = source.runbook
-    known = {other.id: other for other in runbooks}
-    zh = lang == "zh"
-    title = runbook.title_zh if zh and runbook.title_zh else runbook.title
-    context = {
+    return {
         "rb": runbook,
-        "heading": title,
-        "subtitle": runbook.title if zh and runbook.title_zh else None,
-        "summary": runbook.summary_zh if zh and runbook.summary_zh else runbook.summary,
-        "symptoms": [
-            inline_html(text) for text in (runbook.symptoms_zh if zh and runbook.symptoms_zh else runbook.symptoms)
-        ],
+        "symptoms_en": [Markup(inline_html(text)) for text in runbook.symptoms],
         "cause": Markup(to_html(runbook.cause)) if runbook.cause else None,
         "impact": Markup(to_html(runbook.impact)) if runbook.impact else None,
         "diagnosis": [_step(step, "diagnosis", number) for number, step in enumerate(runbook.diagnosis, 1)],
@@ -164,14 +167,35 @@ def runbook_page(source: Source, runbooks: Sequence[Runbook], lang: str, repo_ur
         "verify": [_step(step, "verify", number) for number, step in enumerate(runbook.verify, 1)],
         "prevention": [Markup(inline_html(text)) for text in runbook.prevention],
         "references": [(ref.title, ref.url if safe_url(ref.url) else None) for ref in runbook.references],
-        "related": [card(known[rid], lang) for rid in runbook.related if rid in known],
         "examples": [(example.text, _source_link(example.source)) for example in runbook.examples],
         "components": [component.value for component in runbook.components],
         "data_plane": [plane.value for plane in runbook.applies_to.data_plane],
         "edit_url": f"{repo_url.rstrip('/')}/{source.path}" if repo_url and safe_url(repo_url) else None,
     }
-    context["symptoms"] = [Markup(html) for html in context["symptoms"]]
+
+
+def runbook_page(source: Source, shared: Mapping[str, Any], cards: Cards, lang: str) -> Page:
+    runbook = source.runbook
+    zh = lang == "zh"
+    title = runbook.title_zh if zh and runbook.title_zh else runbook.title
+    context = {key: value for key, value in shared.items() if key != "symptoms_en"}
+    context.update({
+        "heading": title,
+        "subtitle": runbook.title if zh and runbook.title_zh else None,
+        "summary": cards[runbook.id]["summary"],
+        "description": _summary(runbook, lang),
+        "symptoms": (
+            [Markup(inline_html(text)) for text in runbook.symptoms_zh]
+            if zh and runbook.symptoms_zh else shared["symptoms_en"]
+        ),
+        "related": [cards[rid] for rid in runbook.related if rid in cards],
+    })  # fmt: skip
     return Page(runbook_path(runbook.id, lang), "runbook.html", lang, title, context, search=True)
+
+
+def _summary(runbook: Runbook, lang: str) -> str:
+    """The summary in `lang` where it exists, as plain text (the page's description meta tag)."""
+    return runbook.summary_zh if lang == "zh" and runbook.summary_zh else runbook.summary
 
 
 def _source_link(source: str) -> tuple[str, str | None]:

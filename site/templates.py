@@ -43,7 +43,7 @@ def render(env: Environment, page: Page, site: dict[str, Any]) -> str:
     }
     if page.template == "runbook.html":
         context["heading"] = page.context["heading"]
-        context["description"] = page.context["summary"]
+        context["description"] = page.context["description"]
     if page.template in ("group.html", "groups.html"):
         context["group_title"] = t[_GROUP_TITLES[page.context["group"]]]
     if page.template == "reference.html":

@@ -11,8 +11,10 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from kb_site.build import MARKER, Options, Report, build
-from kb_site.markdown import inline_html, safe_url, to_html
+from kb_site.markdown import _INLINE, inline_html, safe_url, to_html
 
 from kb import KBError, UsageError, bundled_runbooks_dir, load_runbooks
 from tests.conftest import run_kb
@@ -227,3 +229,20 @@ def test_cli_builds_the_site(tmp_path: Path) -> None:
     assert "<loc>https://kb.example/docs/runbooks/hostile-runbook.html</loc>" in (out / "sitemap.xml").read_text()
     bad = run_kb("site", "build", "--out", str(out), "--base-url", "nope")
     assert bad.returncode == 2 and "--base-url must be an http(s) URL" in bad.stderr
+
+
+def test_summaries_render_as_safe_inline_markdown(real_site: tuple[Path, Report], hostile_site: Path) -> None:
+    out, _ = real_site
+    runbook = next(r for r in load_runbooks(bundled_runbooks_dir()).catalog if "`" in r.summary)
+    page = (out / "runbooks" / f"{runbook.id}.html").read_text(encoding="utf-8")
+    assert f'<p class="summary">{inline_html(runbook.summary)}</p>' in page and "<code>" in inline_html(runbook.summary)
+    home = (out / "index.html").read_text(encoding="utf-8")
+    assert f"<p>{inline_html(runbook.summary)}</p>" in home
+    hostile = (hostile_site / "runbooks.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in hostile and 'href="javascript' not in hostile
+    assert "[a link](javascript:alert(5)) <code>in code</code>" in hostile
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
+def test_inline_fast_path_equals_the_parser(text: str) -> None:
+    assert inline_html(text) == _INLINE.renderInline(text)

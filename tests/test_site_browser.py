@@ -150,7 +150,8 @@ def test_screenshots(browser: Browser, served_site: str) -> None:
             context = browser.new_context(viewport=viewport, color_scheme=scheme)  # type: ignore[arg-type]
             page = context.new_page()
             console = Console(page)
-            for name, path in (("home", "index.html"), ("runbook", "runbooks/subset-no-healthy-upstream.html")):
+            for name, path in (("home", "index.html"), ("runbook", "runbooks/subset-no-healthy-upstream.html"),
+                               ("runbook-zh", "zh/runbooks/subset-no-healthy-upstream.html")):  # fmt: skip
                 page.goto(served_site + path)
                 assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), (device, name)
                 page.screenshot(path=str(SCREENSHOTS / f"{name}-{scheme}-{device}.png"))
