@@ -58,16 +58,30 @@ def _stem(key: str) -> str:
 
 def declaring(entry: Entry, runbooks: Iterable[Runbook]) -> list[str]:
     """Ids of the runbooks with a signature condition on this flag, detail or port."""
-    kind = SECTIONS[entry.section][1]
-    stem = _stem(entry.key)
-    found = []
+    return _declaring(entry, _conditions_by_kind(runbooks))
+
+
+# (runbook id, equals, matches) of every signal condition, by signal kind, in catalog order.
+_Conditions = dict[SignalKind, list[tuple[str, str | None, str | None]]]
+
+
+def _conditions_by_kind(runbooks: Iterable[Runbook]) -> _Conditions:
+    found: _Conditions = {}
     for runbook in runbooks:
         for signature in runbook.signatures:
-            if any(_names(condition.signal, condition.equals, condition.matches, kind, entry.key, stem)
-                   for condition in signature.when):  # fmt: skip
-                found.append(runbook.id)
-                break
+            for condition in signature.when:
+                if condition.signal is not None:
+                    found.setdefault(condition.signal, []).append((runbook.id, condition.equals, condition.matches))
     return found
+
+
+def _declaring(entry: Entry, conditions: _Conditions) -> list[str]:
+    kind = SECTIONS[entry.section][1]
+    stem = _stem(entry.key)
+    found = [
+        rid for rid, equals, matches in conditions.get(kind, []) if _names(kind, equals, matches, kind, entry.key, stem)
+    ]
+    return list(dict.fromkeys(found))
 
 
 def _names(
@@ -85,9 +99,9 @@ def _names(
 
 def reference_table(runbooks: Iterable[Runbook], section: str | None = None) -> list[dict[str, Any]]:
     """Entries (optionally one section) with the runbooks that declare each: what `kb reference` prints."""
-    listed = list(runbooks)
+    conditions = _conditions_by_kind(runbooks)
     return [
-        {"section": entry.section, **entry.fields, "runbooks": declaring(entry, listed)}
+        {"section": entry.section, **entry.fields, "runbooks": _declaring(entry, conditions)}
         for entry in load_reference()
         if section is None or entry.section == section
     ]
