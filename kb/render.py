@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from kb.markdown import blocks
 from kb.model import FixStep, Runbook, Step
 from kb.term import Screen, cell_width
-from kb.vocabulary import PLACEHOLDERS, SIGNAL_KINDS
 from kb.versions import label
+from kb.vocabulary import PLACEHOLDERS, SIGNAL_KINDS
 from kb.yamldoc import manifest_resources
 
 if TYPE_CHECKING:
