@@ -93,11 +93,11 @@ __all__ = [
     "load_runbooks",
     "match",
     "open_library",
+    "parse_range",
+    "parse_release",
     "paste_text",
     "reference_table",
     "runbook_markdown",
-    "parse_range",
-    "parse_release",
     "runbook_schema",
     "search_runbooks",
 ]
