@@ -25,12 +25,17 @@ from kb.schema import runbook_schema
 from kb.settings import Settings, bundled_runbooks_dir
 from kb.signals import Paste, Signal
 from kb.signals import extract as _extract
+from kb.versions import Range, Release, VersionView, for_release, parse_range, parse_release
 from kb.vocabulary import PLACEHOLDERS, SIGNAL_KINDS, Component, DataPlane, RunbookKind, Severity, SignalKind
 
 
-def match(text: str, library: Library | None = None, limit: int = DEFAULT_LIMIT) -> MatchReport:
-    """Rank runbooks for a paste or a typed symptom (default library: the bundled runbooks)."""
-    return _match(text, library or default_library(), limit)
+def match(
+    text: str, library: Library | None = None, limit: int = DEFAULT_LIMIT, istio: Release | str | None = None
+) -> MatchReport:
+    """Rank runbooks for a paste or a typed symptom (default library: the bundled runbooks); with `istio`
+    (`"1.22"`), only runbooks, signatures and steps that hold for that release."""
+    release = parse_release(istio) if isinstance(istio, str) else istio
+    return _match(text, library or default_library(), limit, istio=release)
 
 
 def search_runbooks(query: str, library: Library | None = None, limit: int = 10) -> list[Result]:
@@ -64,7 +69,9 @@ __all__ = [
     "LoadResult",
     "MatchReport",
     "Problem",
+    "Range",
     "Reference",
+    "Release",
     "Result",
     "Runbook",
     "RunbookKind",
@@ -76,14 +83,18 @@ __all__ = [
     "Step",
     "UnknownRunbookError",
     "UsageError",
+    "VersionView",
     "__version__",
     "bundled_runbooks_dir",
     "content_hash",
     "default_library",
     "extract_signals",
+    "for_release",
     "load_runbooks",
     "match",
     "open_library",
+    "parse_range",
+    "parse_release",
     "paste_text",
     "reference_table",
     "runbook_markdown",

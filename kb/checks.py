@@ -12,7 +12,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kb.crd_schemas import schema_problems
 from kb.istio_api import lower_bound, resource_problems
+from kb.versions import Range, parse_range
 from kb.vocabulary import PLACEHOLDERS
 from kb.yamldoc import Path_, parse_manifest
 
@@ -37,6 +39,7 @@ def runbook_findings(data: Mapping[str, Any]) -> list[Finding]:
         *_unique_names(data),
         *_manifests(data),
         *_step_causes(data),
+        *_version_limits(data),
     ]
 
 
@@ -93,7 +96,8 @@ def _unique_names(data: Mapping[str, Any]) -> Iterator[Finding]:
 def _manifests(data: Mapping[str, Any]) -> Iterator[Finding]:
     applies = data.get("applies_to")
     istio = applies.get("istio") if isinstance(applies, Mapping) else None
-    oldest = lower_bound(istio) if isinstance(istio, str) and re.fullmatch(VERSION_RANGE, istio) else None
+    valid = isinstance(istio, str) and re.fullmatch(VERSION_RANGE, istio) is not None
+    oldest = lower_bound(istio) if valid and isinstance(istio, str) else None
     for index, step in enumerate(_items(data.get("fix"))):
         manifest = step.get("manifest") if isinstance(step, Mapping) else None
         if not isinstance(manifest, str) or not manifest.strip():
@@ -101,9 +105,44 @@ def _manifests(data: Mapping[str, Any]) -> Iterator[Finding]:
         path = ("fix", index, "manifest")
         documents, problems = parse_manifest(manifest)
         yield from (Finding(path, message, line) for line, message in problems)
+        span = _step_span(istio if valid else None, step.get("istio"))
         for doc in documents:
-            if isinstance(doc.resource, Mapping) and oldest is not None:
-                yield from (Finding(path, message, doc.line) for message in resource_problems(doc.resource, oldest))
+            if not isinstance(doc.resource, Mapping):
+                continue
+            served = resource_problems(doc.resource, oldest) if oldest is not None else []
+            yield from (Finding(path, message, doc.line) for message in served)
+            # The schemas only once the API version question is settled: one problem, reported once.
+            if span is not None and not problems and not served:
+                found = schema_problems(doc.resource, doc.lines, span)
+                yield from (Finding(path, message, line) for line, message in found)
         problem = placeholder_problem(manifest)
         if problem:
             yield Finding(path, problem)
+
+
+def _step_span(overall: Any, own: Any) -> Range | None:
+    """The releases a step holds for: `applies_to.istio` narrowed by its own `istio`; None when malformed."""
+    if not isinstance(overall, str):
+        return None
+    span = parse_range(overall)
+    if isinstance(own, str) and re.fullmatch(VERSION_RANGE, own):
+        span = span.meet(parse_range(own))
+    return span
+
+
+_VERSIONED = ("diagnosis", "fix", "verify", "signatures", "version_notes")
+
+
+def _version_limits(data: Mapping[str, Any]) -> Iterator[Finding]:
+    """A step, signature or note limited to releases `applies_to.istio` never admits can never be shown."""
+    applies = data.get("applies_to")
+    overall = applies.get("istio") if isinstance(applies, Mapping) else None
+    if not isinstance(overall, str) or not re.fullmatch(VERSION_RANGE, overall):
+        return
+    for section in _VERSIONED:
+        for index, item in enumerate(_items(data.get(section))):
+            istio = item.get("istio") if isinstance(item, Mapping) else None
+            valid = isinstance(istio, str) and re.fullmatch(VERSION_RANGE, istio) is not None
+            if valid and parse_range(overall).meet(parse_range(str(istio))).empty:
+                message = f"holds for Istio {istio}, which applies_to.istio {overall!r} never admits"
+                yield Finding((section, index, "istio"), message)

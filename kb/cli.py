@@ -39,6 +39,7 @@ from kb.render import (
 from kb.schema import SCHEMA_FILE_NAME, schema_text
 from kb.settings import LANGUAGES, Settings
 from kb.term import Screen
+from kb.versions import for_release, parse_release
 from kb.vocabulary import PLACEHOLDERS, SIGNAL_KINDS, Component, RunbookKind
 from kb.yamldoc import YamlProblem, parse_document
 
@@ -173,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     show.add_argument("id", help="runbook id, e.g. subset-no-healthy-upstream")
     show.add_argument("--json", action="store_true", help="print the runbook as JSON")
+    show.add_argument("--istio", metavar="VERSION", help="only what holds for this Istio release, e.g. 1.22")
     show.set_defaults(handler=cmd_show)
 
     lint = commands.add_parser(
@@ -213,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--limit", type=_positive, default=DEFAULT_LIMIT, metavar="N", help=f"results to show (default {DEFAULT_LIMIT})"
     )
     _add_lang(match)
+    match.add_argument("--istio", metavar="VERSION", help="only runbooks and evidence that hold for this Istio release")
     match.set_defaults(handler=cmd_match)
 
     search = commands.add_parser(
@@ -406,9 +409,14 @@ def cmd_show(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
             hint = f"{args.id!r} is not a runbook id but a flag, detail or port; try: kb reference {args.id}"
             raise UsageError(hint) from None
         raise exc
+    notes = ""
+    if args.istio:
+        view = for_release(runbook, args.istio)
+        notes = "".join(f"{note}\n" for note in view.notes()) or f"all of it holds for Istio {view.release}\n"
+        runbook = view.runbook
     if args.json:
-        return Outcome(EXIT_OK, _json(runbook.model_dump(mode="json")), warning)
-    return Outcome(EXIT_OK, runbook_page(runbook, args.screen), warning)
+        return Outcome(EXIT_OK, _json(runbook.model_dump(mode="json")), warning + notes)
+    return Outcome(EXIT_OK, (notes + "\n" if notes else "") + runbook_page(runbook, args.screen), warning)
 
 
 def cmd_lint(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
@@ -499,7 +507,11 @@ def cmd_match(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
     if len(text) > LARGE_INPUT:
         _progress(f"matching a {len(text) / 2**20:.0f} MB paste (a few seconds)")
     library, notes = _library(runbooks_dir)
-    report = match(text, library, limit=args.limit)
+    release = parse_release(args.istio) if args.istio else None
+    report = match(text, library, limit=args.limit, istio=release)
+    if release is not None and report.results:
+        view = for_release(library.catalog.get(report.results[0].runbook.id), release)
+        notes += "".join(f"kb: {note}\n" for note in view.notes())
     code = EXIT_OK if report.confident else EXIT_NO_MATCH
     if args.json:
         return Outcome(code, _json(report.to_json()), notes)

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from kb.catalog import Catalog, Entry
 from kb.checks import runbook_findings
 from kb.errors import UsageError
+from kb.facts import version_problems
 from kb.model import CHECKED_ACROSS_FIELDS, CJK, Runbook, field_names, shorten
 from kb.vocabulary import RunbookKind
 from kb.yamldoc import Path_, YamlDocument, YamlProblem, parse_document
@@ -248,7 +249,13 @@ def _load_file(file: Path) -> tuple[_Parsed | None, list[Problem]]:
     if isinstance(runbook_id, str) and runbook_id != file.stem:
         line = doc.line_of(("id",))
         problems.append(Problem(shown, line, "id", f"id {runbook_id!r} must equal the file name {file.stem!r}"))
-    return _slim(_Parsed(file, text, doc.data, doc, None if problems else runbook)), problems
+    valid = runbook if not problems else None
+    if valid is not None:  # facts about Istio releases (issue 14): strict-only, so a runbook still loads
+        problems.extend(
+            Problem(shown, doc.line_of(p.path), field_name(p.path), p.message, Level.WARNING)
+            for p in version_problems(valid)
+        )
+    return _slim(_Parsed(file, text, doc.data, doc, valid)), problems
 
 
 def _load_and_derive(file: Path, derive: Callable[[Runbook], Any] | None) -> tuple[_Parsed | None, list[Problem], Any]:

@@ -13,6 +13,7 @@ from kb.entities import Entity, fill, find_entities, first_values
 from kb.model import Runbook, Step
 from kb.rank import BM25_WEIGHT, Confidence, Evidence, Judgement, confidence_of, mesh_paste
 from kb.signals import Paste, Signal, extract
+from kb.versions import Release, for_release, holds, parse_range
 
 if TYPE_CHECKING:
     from kb.library import Library
@@ -135,19 +136,38 @@ def normalize(text: str) -> str:
     return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def match(text: str, library: Library, limit: int = DEFAULT_LIMIT) -> MatchReport:
-    """Rank the library's runbooks for a paste or a typed symptom."""
+def match(text: str, library: Library, limit: int = DEFAULT_LIMIT, istio: Release | None = None) -> MatchReport:
+    """Rank the library's runbooks for a paste or a typed symptom; with `istio`, only what holds for it."""
     paste = Paste.of(normalize(text))
     signals = extract(paste)
     judgements = library.scorer.judge(paste, signals)
     query = library.index.query_for(paste.text, exact_tokens(signals))
     hits = library.index.search(query.pairs, BM25_CANDIDATES)
     mesh = mesh_paste(signals)
+    if istio is not None:
+        judgements, hits = for_istio(library, judgements, hits, istio)
     results = combine(library, judgements, hits, mesh=mesh, about_mesh=mesh or mentions_mesh(paste.text))
+    if istio is not None:
+        results = [replace(r, runbook=for_release(r.runbook, istio).runbook) for r in results]
     # Evidence shows the words as pasted (`service`, not the index's stem `servic`).
     plane = _data_plane(signals)
     results = [replace(result, terms=query.shown(result.terms), data_plane=plane) for result in results[:limit]]
     return MatchReport(tuple(results[:limit]), tuple(signals), tuple(find_entities(paste)))
+
+
+def for_istio(
+    library: Library, judgements: dict[str, Judgement], hits: Sequence[Hit], istio: Release
+) -> tuple[dict[str, Judgement], list[Hit]]:
+    """Runbooks whose `applies_to.istio` admits `istio`, with only the evidence of signatures that hold for it."""
+    admitted = {r.id for r in library.catalog if parse_range(r.applies_to.istio).admits(istio)}
+    kept: dict[str, Judgement] = {}
+    for runbook_id, judgement in judgements.items():
+        if runbook_id not in admitted:
+            continue
+        limits = {s.name: s.istio for s in library.catalog.get(runbook_id).signatures}
+        evidence = [e for e in judgement.evidence if holds(limits.get(e.signature), istio)]
+        kept[runbook_id] = Judgement(evidence, judgement.excluded_by)
+    return kept, [hit for hit in hits if hit.id in admitted]
 
 
 def combine(

@@ -139,6 +139,28 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# --- Versions (issue 14): the Istio releases a step, signature or note holds for -------------------------
+# Absent means "every release the runbook's `applies_to.istio` admits". kb.versions filters on these.
+
+
+class VersionLimited(StrictModel):
+    istio: VersionRange | None = Field(
+        default=None,
+        description="Istio versions this holds for, inside `applies_to.istio` (e.g. `>=1.24`); absent: all of them.",
+    )
+
+
+class VersionNote(VersionLimited):
+    """A claim that is true only for some releases: a changed default, a renamed field, a new message."""
+
+    istio: VersionRange
+    text: Text
+    text_zh: ZhText | None = None
+
+
+# --- end of the versions block ----------------------------------------------------------------------------
+
+
 class Condition(StrictModel):
     """One test on a paste: an RE2 `pattern` on the raw text, or a structured `signal` test."""
 
@@ -169,7 +191,7 @@ class Condition(StrictModel):
         return self
 
 
-class Signature(StrictModel):
+class Signature(VersionLimited):
     """Evidence for this runbook: all `when` conditions must hold; `weight` is what it adds to the score."""
 
     name: Slug
@@ -190,7 +212,7 @@ class Exclusion(StrictModel):
     when: tuple[Condition, ...] = Field(min_length=1)
 
 
-class Step(StrictModel):
+class Step(VersionLimited):
     """One diagnosis or verification step: a sentence, commands, and what to look for in their output."""
 
     text: Text
@@ -252,6 +274,7 @@ class Runbook(StrictModel):
     references: tuple[Reference, ...] = ()
     related: tuple[Slug, ...] = ()
     examples: tuple[Example, ...] = ()
+    version_notes: tuple[VersionNote, ...] = ()  # versions block (issue 14)
 
     @field_validator("components", "tags", "related")
     @classmethod

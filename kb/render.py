@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from kb.markdown import blocks
 from kb.model import FixStep, Runbook, Step
 from kb.term import Screen, cell_width
+from kb.versions import label
 from kb.vocabulary import PLACEHOLDERS, SIGNAL_KINDS
 from kb.yamldoc import manifest_resources
 
@@ -64,6 +65,7 @@ def runbook_page(runbook: Runbook, screen: Screen = PLAIN) -> str:
         ("FIX", _steps(runbook.fix, width)),
         ("VERIFY", _steps(runbook.verify, width)),
         ("PREVENTION", _bullets(runbook.prevention, width)),
+        ("BY VERSION", _bullets([f"{label(n.istio)} {n.text}" for n in runbook.version_notes], width)),
         ("REFERENCES", _references(runbook, width)),
         ("RELATED", [f"{INDENT}- {other}" for other in runbook.related]),
     ]
@@ -336,7 +338,7 @@ def _steps(steps: Sequence[Step], width: int) -> list[str]:
     for number, step in enumerate(steps, start=1):
         prefix = f"{INDENT}{number}. "
         pad = " " * len(prefix)
-        lines += _wrap(step.text, width, prefix, pad)
+        lines += _wrap(step.text + (f" {label(step.istio)}" if step.istio else ""), width, prefix, pad)
         lines += [line for command in step.commands for line in _command(command, width, pad)]
         if step.expect:
             lines += _wrap(f"look for: {step.expect}", width, pad, pad + "  ")

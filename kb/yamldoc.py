@@ -239,6 +239,8 @@ def _marked(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
 class ManifestDocument:
     line: int
     resource: Any
+    # Line (inside the manifest) of every key and item of this document, by path; () is the document's start.
+    lines: dict[Path_, int] = field(default_factory=dict)
 
 
 def parse_manifest(text: str) -> tuple[list[ManifestDocument], list[tuple[int, str]]]:
@@ -250,7 +252,9 @@ def parse_manifest(text: str) -> tuple[list[ManifestDocument], list[tuple[int, s
             while loader.check_node():
                 node = loader.get_node()
                 if node is not None:
-                    documents.append(ManifestDocument(node.start_mark.line + 1, loader.construct_document(node)))
+                    documents.append(
+                        ManifestDocument(node.start_mark.line + 1, loader.construct_document(node), _lines_of(node))
+                    )
         finally:
             loader.dispose()
     except yaml.reader.ReaderError as exc:
@@ -274,6 +278,13 @@ def parse_manifest(text: str) -> tuple[list[ManifestDocument], list[tuple[int, s
         if missing:
             problems.append((doc.line, f"manifest document {number} lacks {' and '.join(missing)}"))
     return documents, problems
+
+
+def _lines_of(node: yaml.Node) -> dict[Path_, int]:
+    try:
+        return _index(node)[0]
+    except YamlProblem:  # aliases or deep nesting: the document is reported elsewhere, lines are a nicety
+        return {}
 
 
 def manifest_resources(text: str) -> list[dict[str, Any]]:

@@ -155,7 +155,98 @@ INVALID = [
             ),
         ],
     ),
+    (
+        "version-range-outside-applies",
+        [(23, "diagnosis[0].istio", "holds for Istio <1.9, which applies_to.istio '>=1.10' never admits")],
+    ),
+    (
+        "manifest-unknown-field",
+        [
+            (37, "fix[0].manifest", f"spec.trafficPolicy: unknown field 'retries' (Istio {tag} CRD schema)")
+            for tag in ("1.10.0", "1.30.3")
+        ],
+    ),
+    (
+        "manifest-wrong-type",
+        [
+            (36, "fix[0].manifest", f"spec.subsets[0].labels: 'v1' is not of type 'object' (Istio {tag} CRD schema)")
+            for tag in ("1.10.0", "1.30.3")
+        ],
+    ),
+    (
+        "manifest-wrong-api-version",
+        [
+            (
+                28,
+                "fix[0].manifest",
+                "DestinationRule networking.istio.io/v1alpha9 is not served by Istio 1.10.0; "
+                "it serves networking.istio.io/v1alpha3, networking.istio.io/v1beta1",
+            ),
+            (
+                28,
+                "fix[0].manifest",
+                "DestinationRule networking.istio.io/v1alpha9 is not served by Istio 1.30.3; "
+                "it serves networking.istio.io/v1, networking.istio.io/v1alpha3, networking.istio.io/v1beta1",
+            ),
+        ],
+    ),
 ]
+
+# Fixtures that load but fail `kb lint --strict`: one per version-facts rule (kb/facts.py), with the warning.
+VERSION_WARNINGS = [
+    (
+        "version-analyzer-code",
+        (
+            25,
+            "diagnosis[0].expect",
+            "analyzer code IST0173 (DestinationRuleSubsetNotSelectPods) first ships in istioctl 1.25.4, "
+            "not in 1.10..1.24, but this holds for Istio >=1.10",
+        ),
+    ),
+    (
+        "version-istioctl-command",
+        (
+            24,
+            "diagnosis[0].commands[0]",
+            "`istioctl ztunnel-config` is not in istioctl 1.20, 1.21, but this holds for Istio >=1.20",
+        ),
+    ),
+    (
+        "version-istioctl-subcommand",
+        (
+            24,
+            "diagnosis[0].commands[0]",
+            "`istioctl waypoint status` is not in istioctl 1.22, but this holds for Istio >=1.22",
+        ),
+    ),
+    (
+        "version-condition",
+        (
+            25,
+            "diagnosis[0].expect",
+            "condition `WaypointAccepted` is not in Istio 1.22, 1.23 (istio/istio), but this holds for Istio >=1.22",
+        ),
+    ),
+    (
+        "ambient-without-ztunnel-step",
+        (
+            11,
+            "applies_to.data_plane",
+            "claims ambient but no step's command looks at ztunnel or a waypoint (istioctl ztunnel-config, "
+            "ztunnel logs, waypoint status); add one or claim sidecar only",
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "expected"), VERSION_WARNINGS, ids=[name for name, _ in VERSION_WARNINGS])
+def test_each_version_fixture_warns_exactly_its_problem(
+    runbook_dir: Callable[..., Path], name: str, expected: tuple[int, str, str]
+) -> None:
+    result = load_runbooks(runbook_dir(f"invalid/{name}.yaml"))
+    warnings = [(p.line, p.field, p.message) for p in result.warnings if p.field != "file"]
+    assert (result.errors, warnings) == ((), [expected])
+    assert len(result.catalog) == 1  # a version warning never stops a runbook from loading
 
 
 def errors_of(root: Path) -> list[tuple[int, str, str]]:
@@ -172,7 +263,7 @@ def test_each_invalid_fixture_reports_exactly_its_problems(
 
 def test_every_invalid_fixture_is_in_the_grid() -> None:
     fixtures = {p.stem for p in (Path(__file__).parent / "data" / "invalid").glob("*.yaml")}
-    assert fixtures == {name for name, _ in INVALID}
+    assert fixtures == {name for name, _ in INVALID} | {name for name, _ in VERSION_WARNINGS}
 
 
 def test_problem_renders_as_path_line_field_message(runbook_dir: Callable[..., Path]) -> None:

@@ -51,6 +51,12 @@ PUBLIC = [
     "reference_table",
     "runbook_markdown",
     "search_runbooks",
+    "Range",
+    "Release",
+    "VersionView",
+    "for_release",
+    "parse_range",
+    "parse_release",
 ]
 
 KB = Path(kb.__file__).parent
@@ -75,13 +81,15 @@ PURE = {
     "term",
     "calibration",
     "glossary",
+    "versions",
     *(f"signals.{p.stem}" for p in (KB / "signals").glob("*.py")),
 }
 # Modules allowed to touch files, streams and the environment.
 # `offline` only packages data, but it imports kb.search (for its constants and stemmer).
+# facts and crd_schemas read the Istio data shipped in kb/data (like reference), once, cached.
 # `holdout` builds libraries for `kb eval --holdout-sources`.
 EDGE = {"__init__", "__main__", "cli", "loader", "settings", "library", "search", "evaluate", "reference", "inputs",
-        "offline", "holdout"}  # fmt: skip
+        "offline", "holdout", "facts", "crd_schemas"}  # fmt: skip
 EDGE_IMPORTS = {"os", "sys", "subprocess", "socket", "shutil", "pickle", "tempfile", "kb.loader", "kb.cli",
                 "kb.settings", "kb.library", "kb.search", "kb.evaluate"}  # fmt: skip
 IO_CALLS = {"open", "read_text", "write_text", "read_bytes", "write_bytes", "getenv"}
@@ -96,6 +104,7 @@ LIBRARY_HOMES = {
     "fastapi": set(),
     "rich": {"term"},
     "shtab": {"cli"},
+    "jsonschema": {"crd_schemas"},
 }
 
 

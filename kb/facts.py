@@ -1,0 +1,181 @@
+"""What each Istio release ships (kb/data/istio-facts.json, written by scripts/istio_facts.py from Istio's own
+files at its release tags), and the lint rules that hold runbooks to it.
+
+A step, signature or note holds for the releases of `applies_to.istio` narrowed by its own `istio` range.
+Every analyzer code, istioctl command and named term (status condition, label, message, field) it uses
+must exist in each minor line of that range the facts know; an analyzer code that arrived in a patch
+release (IST0173 in 1.25.4) needs a range that starts there. Ambient runbooks need ambient diagnosis.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from kb.model import Runbook
+from kb.versions import Range, Release, parse_range, parse_release
+from kb.vocabulary import DataPlane
+from kb.yamldoc import Path_
+
+FACTS_FILE = "istio-facts.json"
+_CODE = re.compile(r"\bIST[0-9]{4}\b")
+_ISTIOCTL = re.compile(r"\bistioctl\s+((?:x|experimental)\s+)?([a-z][a-z0-9-]*)(?:\s+([a-z][a-z0-9-]*))?")
+# What counts as ambient diagnosis: ztunnel's own view, its logs, or a waypoint's state.
+_AMBIENT_DIAGNOSIS = re.compile(r"ztunnel-config|\bztunnel\b|\bwaypoint\b")
+
+
+@dataclass(frozen=True)
+class Facts:
+    minors: tuple[str, ...]
+    codes: dict[str, Any]
+    words: dict[str, list[list[str]]]
+    pairs: dict[str, list[list[str]]]
+    terms: dict[str, Any]
+    defaults: dict[str, dict[str, str]]
+    families: dict[str, list[list[str]]]  # word -> spans where it has any subcommand
+
+    def lines(self, span: Range) -> list[str]:
+        """The known minor lines a range admits."""
+        return [line for line in self.minors if span.admits(parse_release(line))]
+
+    def in_spans(self, spans: list[list[str]], line: str) -> bool:
+        index = self.minors.index(line)
+        return any(self.minors.index(first) <= index <= self.minors.index(last) for first, last in spans)
+
+
+@cache
+def load_facts() -> Facts:
+    data = json.loads(files("kb").joinpath("data", FACTS_FILE).read_text(encoding="utf-8"))
+    return Facts(
+        minors=tuple(data["minors"]),
+        codes=data["analyzer_codes"],
+        words=data["istioctl"]["words"],
+        pairs=data["istioctl"]["pairs"],
+        terms=data["terms"],
+        defaults=data["defaults"],
+        families=_families(data["istioctl"]["pairs"]),
+    )
+
+
+def _families(pairs: dict[str, list[list[str]]]) -> dict[str, list[list[str]]]:
+    families: dict[str, list[list[str]]] = {}
+    for pair, spans in pairs.items():
+        families.setdefault(pair.split(" ", 1)[0], []).extend(spans)
+    return families
+
+
+@dataclass(frozen=True)
+class VersionProblem:
+    path: Path_
+    message: str
+
+
+def version_problems(runbook: Runbook, facts: Facts | None = None) -> list[VersionProblem]:
+    """Every use of a code, command or term outside the releases it exists in, and ambient claims without
+    ambient diagnosis."""
+    known = facts or load_facts()
+    overall = parse_range(runbook.applies_to.istio)
+    problems: list[VersionProblem] = []
+    for path, istio, texts in _versioned_texts(runbook):
+        span = overall if istio is None else overall.meet(parse_range(istio))
+        for field, text, is_command in texts:
+            problems += [VersionProblem((*path, *field), m) for m in _text_problems(text, is_command, span, known)]
+    problems += _ambient_problems(runbook)
+    return problems
+
+
+def _versioned_texts(runbook: Runbook) -> Iterator[tuple[Path_, str | None, list[tuple[Path_, str, bool]]]]:
+    """(path of the item, its own range, [(field path, text, is a shell command)]) for every checked item."""
+    for section in ("diagnosis", "fix", "verify"):
+        for index, step in enumerate(getattr(runbook, section)):
+            texts: list[tuple[Path_, str, bool]] = [(("commands", n), c, True) for n, c in enumerate(step.commands)]
+            if step.expect:
+                texts.append((("expect",), step.expect, False))
+            manifest = getattr(step, "manifest", None)
+            if manifest:
+                texts.append((("manifest",), manifest, False))
+            yield (section, index), step.istio, texts
+    for index, signature in enumerate(runbook.signatures):
+        texts = []
+        for number, condition in enumerate(signature.when):
+            for name in ("pattern", "equals", "matches"):
+                value = getattr(condition, name)
+                if value:
+                    texts.append((("when", number, name), value.replace("\\", ""), False))
+        yield ("signatures", index), signature.istio, texts
+
+
+def _text_problems(text: str, is_command: bool, span: Range, facts: Facts) -> Iterator[str]:
+    lines = facts.lines(span)
+    if not lines:
+        return
+    claimed = f"this holds for Istio {span.text}"
+    for code in dict.fromkeys(_CODE.findall(text)):
+        yield from _code_problems(code, span, lines, claimed, facts)
+    if is_command:
+        for experimental, first, second in _ISTIOCTL.findall(text):
+            # Under `x` the facts know the words, not which experimental command holds which.
+            yield from _command_problems(first, "" if experimental else second, lines, claimed, facts)
+    for term, fact in facts.terms.items():
+        if term in text:
+            missing = [line for line in lines if line not in fact["lines"]]
+            if missing:
+                where = ", ".join(fact["repositories"])
+                yield f"{fact['kind']} `{term}` is not in Istio {_list(missing)} ({where}), but {claimed}"
+
+
+def _code_problems(code: str, span: Range, lines: list[str], claimed: str, facts: Facts) -> Iterator[str]:
+    fact = facts.codes.get(code)
+    if fact is None:
+        yield f"analyzer code {code} is in no Istio release ({FACTS_FILE})"
+        return
+    missing = [line for line in lines if line not in fact["lines"]]
+    if missing:
+        name, first = fact["name"], fact["first"]
+        yield f"analyzer code {code} ({name}) first ships in istioctl {first}, not in {_list(missing)}, but {claimed}"
+        return
+    for line in lines:
+        first = parse_release(fact["lines"][line])
+        if first.patch and span.admits(Release(first.major, first.minor, first.patch - 1)):
+            yield f"analyzer code {code} ({fact['name']}) ships in the {line} line only from {first}, but {claimed}"
+            return
+
+
+def _command_problems(first: str, second: str, lines: list[str], claimed: str, facts: Facts) -> Iterator[str]:
+    spans = facts.words.get(first)
+    if spans is None:
+        yield f"`istioctl {first}` is a command of no Istio release ({FACTS_FILE})"
+        return
+    missing = [line for line in lines if not facts.in_spans(spans, line)]
+    if missing:
+        yield f"`istioctl {first}` is not in istioctl {_list(missing)}, but {claimed}"
+        return
+    pair = facts.pairs.get(f"{first} {second}") if second else None
+    if pair is not None:
+        # Only lines where `first` has known subcommands at all: older istioctl defined every command in
+        # one package, where the facts cannot tell a subcommand from a sibling.
+        family = facts.families.get(first, [])
+        missing = [line for line in lines if facts.in_spans(family, line) and not facts.in_spans(pair, line)]
+        if missing:
+            yield f"`istioctl {first} {second}` is not in istioctl {_list(missing)}, but {claimed}"
+
+
+def _ambient_problems(runbook: Runbook) -> Iterator[VersionProblem]:
+    if DataPlane.AMBIENT not in runbook.applies_to.data_plane:
+        return
+    steps = [*runbook.diagnosis, *runbook.fix, *runbook.verify]
+    if not any(_AMBIENT_DIAGNOSIS.search(command) for step in steps for command in step.commands):
+        yield VersionProblem(
+            ("applies_to", "data_plane"),
+            "claims ambient but no step's command looks at ztunnel or a waypoint "
+            "(istioctl ztunnel-config, ztunnel logs, waypoint status); add one or claim sidecar only",
+        )
+
+
+def _list(lines: list[str]) -> str:
+    return lines[0] if len(lines) == 1 else f"{lines[0]}..{lines[-1]}" if len(lines) > 3 else ", ".join(lines)

@@ -1,0 +1,233 @@
+"""Write kb/data/istio-facts.json: what each Istio release ships, read from Istio's own files at its tags.
+
+    python scripts/istio_facts.py ISTIO_GIT_DIR API_GIT_DIR [--out kb/data/istio-facts.json]
+
+ISTIO_GIT_DIR and API_GIT_DIR are clones (bare is fine) of github.com/istio/istio and github.com/istio/api.
+Only release tags are read (`1.22.0`, `1.22.3`, ...; no alpha/beta/rc), so the facts say what shipped:
+
+- analyzer codes: `pkg/config/analysis/msg/messages.yaml` at every patch tag; for each code the first
+  release of every minor line that has it (IST0173 first shipped in a patch release of 1.25 and 1.26);
+- istioctl commands: every `Use:` word and alias under `istioctl/` at each minor's `.0`, grouped by Go
+  package directory, so `waypoint` -> `status` means both are defined in one package in that release;
+- terms: status conditions, labels, messages and fields runbooks name, with the minor lines that have them;
+- defaults: the default of each feature flag runbooks rely on, per minor line.
+
+The output records the tags read and the commit each one points at.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+STABLE = re.compile(r"^v?([0-9]+)\.([0-9]+)\.([0-9]+)$")
+USE = re.compile(r'\bUse:\s+"([a-z][a-z0-9-]*)')
+ALIASES = re.compile(r"\bAliases:\s+\[\]string\{([^}]*)\}")
+REGISTER = re.compile(r'env\.Register\w*\(\s*"([A-Z0-9_]+)"\s*,\s*([^,\n]+),')
+# Before 1.13 the analyzers lived under galley/.
+MESSAGES = ("pkg/config/analysis/msg/messages.yaml", "galley/pkg/config/analysis/msg/messages.yaml")
+# A package directory defining more command words than this gathers unrelated commands (istioctl/cmd):
+# its words count as commands, but not as each other's subcommands.
+MAX_FAMILY = 20
+# Where istioctl's commands are defined: its own tree, the install commands of the operator, `version`.
+COMMAND_DIRS = ("istioctl", "operator/cmd/mesh", "pkg/version")
+# `istioctl version` came from the istio.io/pkg module before it moved into this repository.
+EXTERNAL_COMMANDS = {"version"}
+
+# (term, kind, where to look: (repository, paths)). A term holds for a minor line when `git grep -F` finds
+# it in any of those places at that line's tags (labels moved into istio/api's generated constants in 1.24).
+_PILOT = (("istio", ("pilot", "pkg")),)
+_LABELS = (("istio", ("pilot", "pkg")), ("api", ("label", "annotation")))
+TERMS: list[tuple[str, str, tuple[tuple[str, tuple[str, ...]], ...]]] = [
+    ("WaypointAccepted", "condition", _PILOT),
+    ("ZtunnelAccepted", "condition", _PILOT),
+    ("ResolvedWaypoints", "condition", _PILOT),
+    ("istio.io/use-waypoint", "label", _LABELS),
+    ("istio.io/ingress-use-waypoint", "label", _LABELS),
+    ("istio.io/waypoint-for", "label", _LABELS),
+    ("is not bound to a waypoint", "message", _PILOT),
+    ("ztunnel does not support HTTP rules", "message", _PILOT),
+    ("ztunnel does not support HTTP attributes", "message", _PILOT),
+    ("use-waypoint label missing from parent", "message", _PILOT),
+    ("httpStreamIdleTimeout", "field", (("api", ("mesh",)),)),
+]
+FLAG_DIRS = ("pilot/pkg/features", "pkg/features", "pilot/pkg/networking")
+# Feature flags whose defaults runbooks state.
+DEFAULTS = [
+    "PILOT_SEND_UNHEALTHY_ENDPOINTS",
+    "EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY",
+    "PILOT_ENABLE_PERSISTENT_SESSION_FILTER",
+    "ENABLE_AUTO_SNI",
+    "VERIFY_CERTIFICATE_AT_CLIENT",
+    "PILOT_HTTP10",
+]
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout
+
+
+def show(repo: Path, tag: str, path: str) -> str | None:
+    done = subprocess.run(["git", "-C", str(repo), "show", f"{tag}:{path}"], capture_output=True, text=True)
+    return done.stdout if done.returncode == 0 else None
+
+
+def stable_tags(repo: Path) -> list[tuple[tuple[int, int, int], str]]:
+    tags = []
+    for tag in git(repo, "tag", "--list").split():
+        found = STABLE.match(tag)
+        if found:
+            tags.append(((int(found[1]), int(found[2]), int(found[3])), tag))
+    return sorted(tags)
+
+
+def text_of(version: tuple[int, ...]) -> str:
+    return ".".join(map(str, version))
+
+
+def analyzer_codes(repo: Path, tags: list[tuple[tuple[int, int, int], str]]) -> dict[str, Any]:
+    codes: dict[str, dict[str, Any]] = {}
+    seen_in: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+    for version, tag in tags:
+        text = next((found for path in MESSAGES if (found := show(repo, tag, path)) is not None), None)
+        if text is None:
+            continue
+        for message in yaml.safe_load(text).get("messages", []):
+            code = str(message["code"])
+            codes.setdefault(code, {"name": message["name"], "level": message.get("level")})
+            seen_in[code].append(version)
+    for code, versions in seen_in.items():
+        lines: dict[str, str] = {}
+        for version in versions:
+            lines.setdefault(f"{version[0]}.{version[1]}", text_of(version))
+        codes[code]["first"] = text_of(min(versions))
+        codes[code]["last"] = text_of(max(versions))
+        codes[code]["lines"] = lines
+    return dict(sorted(codes.items()))
+
+
+def istioctl_commands(repo: Path, tag: str) -> dict[str, list[str]]:
+    """Command word -> the other command words defined in the same Go package directory."""
+    by_dir: dict[str, set[str]] = defaultdict(set)
+    listed = git(repo, "ls-tree", "-r", "--name-only", tag, *COMMAND_DIRS).split()
+    files = [f for f in listed if f.endswith(".go")]
+    for file in files:
+        if file.endswith("_test.go"):
+            continue
+        source = show(repo, tag, file) or ""
+        words = set(USE.findall(source))
+        for group in ALIASES.findall(source):
+            words.update(re.findall(r'"([a-z][a-z0-9-]*)"', group))
+        by_dir[file.rsplit("/", 1)[0]].update(words)
+    by_dir["(istio.io/pkg)"].update(EXTERNAL_COMMANDS)
+    commands: dict[str, set[str]] = defaultdict(set)
+    for words in by_dir.values():
+        for word in words:
+            commands[word].update(words - {word} if len(words) <= MAX_FAMILY else set())
+    return {word: sorted(others) for word, others in sorted(commands.items())}
+
+
+def spans(lines: list[str], order: list[str]) -> list[list[str]]:
+    """Minor lines as contiguous [first, last] spans of `order`: ["1.5", "1.6", "1.8"] -> [[1.5, 1.6], [1.8, 1.8]]."""
+    result: list[list[str]] = []
+    previous = None
+    for line in order:
+        if line in lines:
+            if previous is not None and order.index(previous) == order.index(line) - 1 and result:
+                result[-1][1] = line
+            else:
+                result.append([line, line])
+            previous = line
+    return result
+
+
+def istioctl_spans(per_line: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, list[list[str]]]]:
+    """{"words": {word: spans}, "pairs": {"parent child": spans}} over the minor lines read."""
+    order = list(per_line)
+    words: dict[str, list[str]] = defaultdict(list)
+    pairs: dict[str, list[str]] = defaultdict(list)
+    for line, commands in per_line.items():
+        for word, others in commands.items():
+            words[word].append(line)
+            for other in others:
+                pairs[f"{word} {other}"].append(line)
+    return {
+        "words": {w: spans(lines, order) for w, lines in sorted(words.items())},
+        "pairs": {p: spans(lines, order) for p, lines in sorted(pairs.items())},
+    }
+
+
+def has_term(repo: Path, tag: str, term: str, paths: tuple[str, ...]) -> bool:
+    done = subprocess.run(
+        ["git", "-C", str(repo), "grep", "-q", "-F", term, tag, "--", *paths], capture_output=True, text=True
+    )
+    return done.returncode == 0
+
+
+def defaults(repo: Path, tag: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    listed = subprocess.run(
+        ["git", "-C", str(repo), "grep", "-l", "env.Register", tag, "--", *FLAG_DIRS],
+        capture_output=True,
+        text=True,
+    ).stdout
+    for file in listed.split():
+        source = show(repo, tag, file.split(":", 1)[1]) or ""
+        for name, value in REGISTER.findall(source):
+            if name in DEFAULTS:
+                found[name] = value.strip()
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("istio", type=Path, help="git dir of istio/istio")
+    parser.add_argument("api", type=Path, help="git dir of istio/api")
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent.parent / "kb" / "data" / "istio-facts.json")
+    args = parser.parse_args(argv)
+
+    istio_tags = stable_tags(args.istio)
+    api_tags = dict((v[:2], t) for v, t in stable_tags(args.api) if v[2] == 0)
+    minors = [(v, t) for v, t in istio_tags if v[2] == 0 and v[:2] >= (1, 1)]
+    repos = {"istio": args.istio, "api": args.api}
+
+    terms: dict[str, Any] = {}
+    for term, kind, places in TERMS:
+        lines = []
+        for version, tag in minors:
+            for repo, paths in places:
+                read = tag if repo == "istio" else api_tags.get(version[:2])
+                if read is not None and has_term(repos[repo], read, term, paths):
+                    lines.append(f"{version[0]}.{version[1]}")
+                    break
+        terms[term] = {"kind": kind, "repositories": [f"istio/{repo}" for repo, _ in places], "lines": lines}
+
+    facts = {
+        "generated_by": "scripts/istio_facts.py",
+        "sources": {
+            "istio/istio": {tag: git(args.istio, "rev-list", "-n1", tag).strip() for _, tag in istio_tags},
+            "istio/api": {tag: git(args.api, "rev-list", "-n1", tag).strip() for tag in api_tags.values()},
+        },
+        "minors": [f"{v[0]}.{v[1]}" for v, _ in minors],
+        "analyzer_codes": analyzer_codes(args.istio, [(v, t) for v, t in istio_tags if v[:2] >= (1, 1)]),
+        "istioctl": istioctl_spans({f"{v[0]}.{v[1]}": istioctl_commands(args.istio, t) for v, t in minors}),
+        "terms": terms,
+        "defaults": {f"{v[0]}.{v[1]}": defaults(args.istio, t) for v, t in minors},
+    }
+    args.out.write_text(json.dumps(facts, indent=None, sort_keys=False, separators=(",", ":")) + "\n")
+    print(
+        f"wrote {args.out}: {len(facts['analyzer_codes'])} analyzer codes, {len(minors)} minor lines", file=sys.stderr
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
