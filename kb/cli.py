@@ -373,15 +373,22 @@ def cmd_mcp(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
     return Outcome(code)
 
 
-def _load(runbooks_dir: Path) -> tuple[Catalog, str]:
-    """The catalog for reading commands, and a warning when broken files were left out of it."""
+def _load(runbooks_dir: Path) -> tuple[Catalog, str, int]:
+    """The catalog for reading commands, what to say on stderr, and the exit code.
+
+    Entries kb could not read at all (a symlink loop, a FIFO, a folder it cannot list) are each named and
+    exit 2; runbooks that were read but are invalid only leave a warning, the rest still answers.
+    """
     result = load_runbooks(runbooks_dir)
-    warning = f"kb: warning: {len(result.errors)} problem(s) in the runbooks; run `kb lint`\n" if result.errors else ""
-    return result.catalog, warning
+    unreadable = [problem for problem in result.errors if problem.field == "file"]
+    notes = "".join(f"{problem}\n" for problem in unreadable)
+    if result.errors:
+        notes += f"kb: warning: {len(result.errors)} problem(s) in the runbooks; run `kb lint`\n"
+    return result.catalog, notes, EXIT_USAGE if unreadable else EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
-    catalog, warning = _load(runbooks_dir)
+    catalog, warning, code = _load(runbooks_dir)
     runbooks = catalog.select(
         component=Component(args.component) if args.component else None,
         tag=args.tag,
@@ -389,16 +396,16 @@ def cmd_list(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
     )
     if args.json:
         return Outcome(
-            EXIT_OK, _json([runbook.model_dump(mode="json", include=_LIST_FIELDS) for runbook in runbooks]), warning
+            code, _json([runbook.model_dump(mode="json", include=_LIST_FIELDS) for runbook in runbooks]), warning
         )
-    return Outcome(EXIT_OK, runbook_table(runbooks, args.screen, language(args.lang)), warning)
+    return Outcome(code, runbook_table(runbooks, args.screen, language(args.lang)), warning)
 
 
 _LIST_FIELDS = {"id", "kind", "title", "title_zh", "summary", "severity", "components", "tags"}
 
 
 def cmd_show(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
-    catalog, warning = _load(runbooks_dir)
+    catalog, warning, code = _load(runbooks_dir)
     try:
         runbook = catalog.get(args.id)
     except UnknownRunbookError as exc:
@@ -407,8 +414,8 @@ def cmd_show(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
             raise UsageError(hint) from None
         raise exc
     if args.json:
-        return Outcome(EXIT_OK, _json(runbook.model_dump(mode="json")), warning)
-    return Outcome(EXIT_OK, runbook_page(runbook, args.screen), warning)
+        return Outcome(code, _json(runbook.model_dump(mode="json")), warning)
+    return Outcome(code, runbook_page(runbook, args.screen), warning)
 
 
 def cmd_lint(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
@@ -559,7 +566,7 @@ def cmd_eval(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
 
 
 def cmd_reference(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
-    catalog, warning = _load(runbooks_dir)
+    catalog, warning, code = _load(runbooks_dir)
     if args.topic is None or args.topic in REFERENCE_SECTIONS:
         rows = reference_table(catalog, args.topic)
     else:
@@ -570,8 +577,8 @@ def cmd_reference(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
                 "or port; `kb reference` lists them all"
             )
     if args.json:
-        return Outcome(EXIT_OK, _json(rows), warning)
-    return Outcome(EXIT_OK, reference_page(rows, args.screen), warning)
+        return Outcome(code, _json(rows), warning)
+    return Outcome(code, reference_page(rows, args.screen), warning)
 
 
 def cmd_site_build(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:

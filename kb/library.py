@@ -27,7 +27,16 @@ from kb import __version__
 from kb.catalog import Catalog, Entry
 from kb.documents import Document, cited_pages, document_of
 from kb.errors import UsageError
-from kb.loader import LoadResult, Problem, collector_paused, load_runbooks, runbook_files
+from kb.loader import (
+    RETIRED_FILE,
+    LoadResult,
+    Problem,
+    Unreadable,
+    collector_paused,
+    discover,
+    file_bytes,
+    load_runbooks,
+)
 from kb.model import Runbook
 from kb.rank import Scorer
 from kb.search import SCHEMA_VERSION, SearchIndex, cut_chinese, write_index
@@ -58,13 +67,26 @@ class Library:
 
 
 def content_hash(runbooks_dir: Path) -> str:
-    """A hash of every runbook file and of kb's own code: either changing makes the index stale."""
+    """A hash of what the loader reads and reports, and of kb's own code: either changing makes the index stale.
+
+    It covers each runbook file read the loader's way (only regular files, bounded in size; an unreadable
+    one by its problem), the names of `.yml` files and folders that could not be listed (their problems
+    are cached too), and `retired-ids.txt`.
+    """
     # The pickled catalog depends on pydantic and Python, the index on whoosh and jieba.
     versions = " ".join(f"{name} {_version(name)}" for name in ("pydantic", "whoosh-reloaded", "jieba"))
     digest = hashlib.sha256(f"kb {__version__} schema {SCHEMA_VERSION} {versions} {sys.version}\n".encode())
-    for file in runbook_files(runbooks_dir):
+    files, problems = discover(runbooks_dir)
+    for file in [*files, runbooks_dir / RETIRED_FILE]:
         digest.update(f"{file.relative_to(runbooks_dir).as_posix()}\n".encode())
-        digest.update(file.read_bytes())
+        try:
+            content = file_bytes(file)
+            digest.update(b"%d\n" % len(content) + content)
+        except Unreadable as exc:
+            digest.update(f"unreadable: {exc.message}\n".encode())
+    for problem in problems:  # shown relative to the working directory; hashed relative to the runbooks
+        where = os.path.relpath(os.path.abspath(problem.path), runbooks_dir)
+        digest.update(f"{where}: {problem.message}\n".encode())
     for source in sorted(_KB_DIR.rglob("*.py")):
         digest.update(source.read_bytes())
     return digest.hexdigest()[:24]
