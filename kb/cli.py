@@ -21,7 +21,7 @@ from kb import __version__
 from kb.catalog import Catalog
 from kb.errors import KBError, UnknownRunbookError, UsageError
 from kb.evaluate import evaluate, groups_page, parse_cases
-from kb.inputs import LARGE_INPUT, MAX_INPUT, paste_text, read_from_terminal, read_paste
+from kb.inputs import LARGE_INPUT, MAX_INPUT, argv_text, paste_text, read_from_terminal, read_paste
 from kb.library import Library, open_library
 from kb.loader import LoadResult, load_runbooks
 from kb.matcher import DEFAULT_LIMIT, match
@@ -136,7 +136,14 @@ def _emit(outcome: Outcome) -> int:
     except OSError as exc:
         outcome = Outcome(EXIT_USAGE, stderr=f"kb: error: cannot write output: {exc.strerror}\n")
     if outcome.stderr and sys.stderr is not None:
-        sys.stderr.write(outcome.stderr)
+        try:
+            sys.stderr.write(outcome.stderr)
+            sys.stderr.flush()
+        except OSError:
+            # Nowhere to say it (`2>/dev/full`): the exit code still tells, and the interpreter's final flush
+            # must not fail again and turn it into 1.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())
+            return outcome.code or EXIT_USAGE
     return outcome.code
 
 
@@ -514,7 +521,7 @@ def cmd_match(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
 
 
 def cmd_search(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
-    query = " ".join([*args.query, *([args.text] if args.text is not None else [])])
+    query = " ".join(argv_text(word) for word in [*args.query, *([args.text] if args.text is not None else [])])
     if not query.strip():
         query = _query_from_stdin()
     library, notes = _library(runbooks_dir)

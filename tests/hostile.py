@@ -33,8 +33,8 @@ def alias_bomb(levels: int = 9, width: int = 9) -> str:
     return "\n".join([*lines, f"kind: *a{levels}"]) + "\n"
 
 
-def deep_manifest(depth: int = 5000) -> str:
-    """A manifest nested `depth` flow lists deep."""
+def deep_manifest(depth: int = 200) -> str:
+    """A manifest nested `depth` flow lists deep (libyaml itself refuses past 1,000)."""
     return "apiVersion: v1\nkind: ConfigMap\ndata: " + "[" * depth + "]" * depth + "\n"
 
 

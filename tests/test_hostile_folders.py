@@ -176,7 +176,8 @@ def test_loader_workers_die_with_their_parent(tmp_path: Path) -> None:
 
 
 def _children(pid: int) -> list[int]:
-    return [int(child) for task in Path(f"/proc/{pid}/task").iterdir() for child in (task / "children").read_text().split()]
+    tasks = Path(f"/proc/{pid}/task").iterdir()
+    return [int(child) for task in tasks for child in (task / "children").read_text().split()]
 
 
 def _running(pid: int) -> bool:
