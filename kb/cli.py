@@ -501,6 +501,8 @@ def _library(runbooks_dir: Path) -> tuple[Library, str]:
     if not len(library.catalog):
         raise UsageError(f"no valid runbooks in {runbooks_dir}; run `kb lint`")
     notes = f"kb: warning: {len(errors)} problem(s) in the runbooks; run `kb lint`\n" if errors else ""
+    if library.cache_note:
+        notes += f"kb: warning: {library.cache_note}\n"
     if library.built and time.perf_counter() - started > 1:
         notes += f"kb: indexed {len(library.catalog)} runbooks in {time.perf_counter() - started:.1f} s\n"
     return library, notes
@@ -608,7 +610,8 @@ def cmd_index(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
     }
     if args.json:
         return Outcome(EXIT_OK, _json(facts), notes)
-    where = facts["index_dir"] or "memory only (KB_CACHE_DIR=off or the cache is not writable)"
+    where = facts["index_dir"] or ("memory only (the cache folder was not used)" if library.cache_note else
+                                   "memory only (KB_CACHE_DIR=off)")  # fmt: skip
     state = "built" if library.built else "up to date"
     return Outcome(EXIT_OK, f"index {state}: {facts['runbooks']} runbooks in {where} ({facts['seconds']} s)\n", notes)
 

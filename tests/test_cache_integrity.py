@@ -54,10 +54,7 @@ def _best(runbooks: Path, cache: Path) -> tuple[bool, str, list[str]]:
 def test_a_flipped_bit_in_a_segment_is_caught_and_rebuilt(runbooks: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     index_dir = _built(runbooks, cache)
-    segment = max(index_dir.glob("*.seg"), key=lambda p: p.stat().st_size)
-    data = bytearray(segment.read_bytes())
-    data[len(data) // 2] ^= 0x10
-    segment.write_bytes(bytes(data))
+    _flip_a_bit_in_the_middle(max(index_dir.glob("*.seg"), key=lambda p: p.stat().st_size))
     built, best, _ = _best(runbooks, cache)
     assert built and best == RUNBOOK
 
@@ -107,13 +104,18 @@ def test_kb_index_does_not_call_a_damaged_cache_up_to_date(tmp_path: Path) -> No
     assert "index built" in run_kb("index", env=env).stdout
     assert "index up to date" in run_kb("index", env=env).stdout
     (index_dir,) = (tmp_path / "cache").glob("index-*")
-    segment = next(index_dir.glob("*.seg"))
-    data = bytearray(segment.read_bytes())
-    data[-5] ^= 0x01
-    segment.write_bytes(bytes(data))
+    _flip_a_bit_in_the_middle(max(index_dir.glob("*.seg"), key=lambda p: p.stat().st_size))
     done = run_kb("index", env=env)
     assert done.returncode == 0 and "index built" in done.stdout, done.stdout + done.stderr
-    assert "Traceback" not in done.stderr
+    _flip_a_bit_in_the_middle(max(index_dir.glob("*.seg"), key=lambda p: p.stat().st_size))
+    matched = run_kb("match", env=env, stdin=UH_LINE.encode())
+    assert matched.returncode == 0 and "Traceback" not in matched.stderr, matched.stderr
+
+
+def _flip_a_bit_in_the_middle(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x10
+    path.write_bytes(bytes(data))
 
 
 @pytest.mark.parametrize("mode", [0o775, 0o770, 0o777, 0o757])

@@ -183,7 +183,7 @@ def test_any_text_with_surrogates_matches(text: str, around: str) -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.integers(min_value=1, max_value=4000),
-    st.sampled_from(["[", "{\"a\":", "[{\"b\":"]),
+    st.sampled_from(["[", '{"a":', '[{"b":']),
     st.sampled_from(['"response_code"', '"response_flags"']),
 )
 def test_any_deep_json_is_answered(depth: int, opener: str, key: str) -> None:
