@@ -48,7 +48,8 @@ def library() -> Iterator[Library]:
 )
 def test_a_hostile_manifest_is_one_problem(manifest: str, message: str) -> None:
     documents, problems = parse_manifest(manifest)
-    assert documents == []
+    parsed = len(documents)  # never shown by pytest: a bomb's repr would never end
+    assert parsed == 0
     assert [text for _, text in problems] == [f"manifest {message}"]
 
 
@@ -197,7 +198,8 @@ def test_any_deep_json_is_answered(depth: int, opener: str, key: str) -> None:
 @given(st.integers(min_value=1, max_value=30), st.integers(min_value=1, max_value=12))
 def test_any_alias_bomb_is_one_problem(levels: int, width: int) -> None:
     documents, problems = parse_manifest(alias_bomb(levels, width))
-    assert documents == [] and len(problems) == 1 and "aliases" in problems[0][1]
+    parsed = len(documents)  # never shown by pytest: a bomb's repr would never end
+    assert parsed == 0 and len(problems) == 1 and "aliases" in problems[0][1]
 
 
 def test_a_runbook_with_a_bomb_loads_as_one_problem(tmp_path: Path) -> None:
