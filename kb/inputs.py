@@ -88,7 +88,10 @@ _BOMS = (
 def decoded(data: bytes) -> tuple[bytes, str]:
     """The paste as UTF-8 bytes and as text: a byte order mark picks the encoding, else UTF-8; never raises."""
     for bom, encoding in _BOMS:
-        if data.startswith(bom):
+        # A UTF-16/32 log is mostly ASCII, so a quarter or more of its bytes are NUL; bytes that only start
+        # like a mark (`\xff\xfe` in a Latin-1 paste) are read as UTF-8 with replacements instead.
+        wide = encoding != "utf-8"
+        if data.startswith(bom) and (not wide or data[:4096].count(0) * 4 >= len(data[:4096])):
             text = data[len(bom) :].decode(encoding, errors="replace")
             return text.encode("utf-8", errors="replace"), text
     return data, data.decode("utf-8", errors="replace")
