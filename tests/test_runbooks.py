@@ -90,8 +90,8 @@ def test_no_example_is_shared_between_runbooks() -> None:
 def test_no_test_reads_the_shared_catalog() -> None:
     """A clone without ../shared must collect: the catalog ids the tests need live in tests/data."""
     for module in (REPO / "tests").glob("*.py"):
-        text = module.read_text(encoding="utf-8").replace('"CATALOG" + ".md"', "")
-        assert '"CATALOG.md"' not in text, module.name
+        if module.name != "test_runbooks.py":  # this test names the file it looks for
+            assert "CATALOG.md" not in module.read_text(encoding="utf-8"), module.name
 
 
 def test_every_catalog_id_exists() -> None:
