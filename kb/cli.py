@@ -21,7 +21,7 @@ from kb import __version__
 from kb.catalog import Catalog
 from kb.errors import KBError, UnknownRunbookError, UsageError
 from kb.evaluate import evaluate, groups_page, parse_cases
-from kb.inputs import LARGE_INPUT, MAX_INPUT, paste_text, read_from_terminal, read_paste
+from kb.inputs import LARGE_INPUT, MAX_INPUT, argv_text, paste_text, read_from_terminal, read_paste
 from kb.library import Library, open_library
 from kb.loader import LoadResult, load_runbooks
 from kb.matcher import DEFAULT_LIMIT, match
@@ -137,7 +137,14 @@ def _emit(outcome: Outcome) -> int:
     except OSError as exc:
         outcome = Outcome(EXIT_USAGE, stderr=f"kb: error: cannot write output: {exc.strerror}\n")
     if outcome.stderr and sys.stderr is not None:
-        sys.stderr.write(outcome.stderr)
+        try:
+            sys.stderr.write(outcome.stderr)
+            sys.stderr.flush()
+        except OSError:
+            # Nowhere to say it (`2>/dev/full`): the exit code still tells, and the interpreter's final flush
+            # must not fail again and turn it into 1.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())
+            return outcome.code or EXIT_USAGE
     return outcome.code
 
 
@@ -376,15 +383,22 @@ def cmd_mcp(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
     return Outcome(code)
 
 
-def _load(runbooks_dir: Path) -> tuple[Catalog, str]:
-    """The catalog for reading commands, and a warning when broken files were left out of it."""
+def _load(runbooks_dir: Path) -> tuple[Catalog, str, int]:
+    """The catalog for reading commands, what to say on stderr, and the exit code.
+
+    Entries kb could not read at all (a symlink loop, a FIFO, a folder it cannot list) are each named and
+    exit 2; runbooks that were read but are invalid only leave a warning, the rest still answers.
+    """
     result = load_runbooks(runbooks_dir)
-    warning = f"kb: warning: {len(result.errors)} problem(s) in the runbooks; run `kb lint`\n" if result.errors else ""
-    return result.catalog, warning
+    unreadable = [problem for problem in result.errors if problem.field == "file"]
+    notes = "".join(f"{problem}\n" for problem in unreadable)
+    if result.errors:
+        notes += f"kb: warning: {len(result.errors)} problem(s) in the runbooks; run `kb lint`\n"
+    return result.catalog, notes, EXIT_USAGE if unreadable else EXIT_OK
 
 
 def cmd_list(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
-    catalog, warning = _load(runbooks_dir)
+    catalog, warning, code = _load(runbooks_dir)
     runbooks = catalog.select(
         component=Component(args.component) if args.component else None,
         tag=args.tag,
@@ -392,16 +406,16 @@ def cmd_list(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
     )
     if args.json:
         return Outcome(
-            EXIT_OK, _json([runbook.model_dump(mode="json", include=_LIST_FIELDS) for runbook in runbooks]), warning
+            code, _json([runbook.model_dump(mode="json", include=_LIST_FIELDS) for runbook in runbooks]), warning
         )
-    return Outcome(EXIT_OK, runbook_table(runbooks, args.screen, language(args.lang)), warning)
+    return Outcome(code, runbook_table(runbooks, args.screen, language(args.lang)), warning)
 
 
 _LIST_FIELDS = {"id", "kind", "title", "title_zh", "summary", "severity", "components", "tags"}
 
 
 def cmd_show(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
-    catalog, warning = _load(runbooks_dir)
+    catalog, warning, code = _load(runbooks_dir)
     try:
         runbook = catalog.get(args.id)
     except UnknownRunbookError as exc:
@@ -415,8 +429,8 @@ def cmd_show(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
         notes = "".join(f"{note}\n" for note in view.notes()) or f"all of it holds for Istio {view.release}\n"
         runbook = view.runbook
     if args.json:
-        return Outcome(EXIT_OK, _json(runbook.model_dump(mode="json")), warning + notes)
-    return Outcome(EXIT_OK, (notes + "\n" if notes else "") + runbook_page(runbook, args.screen), warning)
+        return Outcome(code, _json(runbook.model_dump(mode="json")), warning + notes)
+    return Outcome(code, (notes + "\n" if notes else "") + runbook_page(runbook, args.screen), warning)
 
 
 def cmd_lint(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
@@ -495,6 +509,8 @@ def _library(runbooks_dir: Path) -> tuple[Library, str]:
     if not len(library.catalog):
         raise UsageError(f"no valid runbooks in {runbooks_dir}; run `kb lint`")
     notes = f"kb: warning: {len(errors)} problem(s) in the runbooks; run `kb lint`\n" if errors else ""
+    if library.cache_note:
+        notes += f"kb: warning: {library.cache_note}\n"
     if library.built and time.perf_counter() - started > 1:
         notes += f"kb: indexed {len(library.catalog)} runbooks in {time.perf_counter() - started:.1f} s\n"
     return library, notes
@@ -519,7 +535,7 @@ def cmd_match(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
 
 
 def cmd_search(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
-    query = " ".join([*args.query, *([args.text] if args.text is not None else [])])
+    query = " ".join(argv_text(word) for word in [*args.query, *([args.text] if args.text is not None else [])])
     if not query.strip():
         query = _query_from_stdin()
     library, notes = _library(runbooks_dir)
@@ -571,7 +587,7 @@ def cmd_eval(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
 
 
 def cmd_reference(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
-    catalog, warning = _load(runbooks_dir)
+    catalog, warning, code = _load(runbooks_dir)
     if args.topic is None or args.topic in REFERENCE_SECTIONS:
         rows = reference_table(catalog, args.topic)
     else:
@@ -582,8 +598,8 @@ def cmd_reference(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
                 "or port; `kb reference` lists them all"
             )
     if args.json:
-        return Outcome(EXIT_OK, _json(rows), warning)
-    return Outcome(EXIT_OK, reference_page(rows, args.screen), warning)
+        return Outcome(code, _json(rows), warning)
+    return Outcome(code, reference_page(rows, args.screen), warning)
 
 
 def cmd_site_build(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
@@ -606,7 +622,8 @@ def cmd_index(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
     }
     if args.json:
         return Outcome(EXIT_OK, _json(facts), notes)
-    where = facts["index_dir"] or "memory only (KB_CACHE_DIR=off or the cache is not writable)"
+    where = facts["index_dir"] or ("memory only (the cache folder was not used)" if library.cache_note else
+                                   "memory only (KB_CACHE_DIR=off)")  # fmt: skip
     state = "built" if library.built else "up to date"
     return Outcome(EXIT_OK, f"index {state}: {facts['runbooks']} runbooks in {where} ({facts['seconds']} s)\n", notes)
 

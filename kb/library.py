@@ -27,7 +27,16 @@ from kb import __version__
 from kb.catalog import Catalog, Entry
 from kb.documents import Document, cited_pages, document_of
 from kb.errors import UsageError
-from kb.loader import LoadResult, Problem, collector_paused, load_runbooks, runbook_files
+from kb.loader import (
+    RETIRED_FILE,
+    LoadResult,
+    Problem,
+    Unreadable,
+    collector_paused,
+    discover,
+    file_bytes,
+    load_runbooks,
+)
 from kb.model import Runbook
 from kb.rank import Scorer
 from kb.search import SCHEMA_VERSION, SearchIndex, cut_chinese, write_index
@@ -52,19 +61,34 @@ class Library:
     problems: tuple[Problem, ...] = ()
     index_dir: Path | None = None
     built: bool = False
+    # Why the cache folder was not used (not trusted, not writable), for the edge to tell the user once.
+    cache_note: str | None = None
 
     def close(self) -> None:
         self.index.close()
 
 
 def content_hash(runbooks_dir: Path) -> str:
-    """A hash of every runbook file and of kb's own code: either changing makes the index stale."""
+    """A hash of what the loader reads and reports, and of kb's own code: either changing makes the index stale.
+
+    It covers each runbook file read the loader's way (only regular files, bounded in size; an unreadable
+    one by its problem), the names of `.yml` files and folders that could not be listed (their problems
+    are cached too), and `retired-ids.txt`.
+    """
     # The pickled catalog depends on pydantic and Python, the index on whoosh and jieba.
     versions = " ".join(f"{name} {_version(name)}" for name in ("pydantic", "whoosh-reloaded", "jieba"))
     digest = hashlib.sha256(f"kb {__version__} schema {SCHEMA_VERSION} {versions} {sys.version}\n".encode())
-    for file in runbook_files(runbooks_dir):
+    files, problems = discover(runbooks_dir)
+    for file in [*files, runbooks_dir / RETIRED_FILE]:
         digest.update(f"{file.relative_to(runbooks_dir).as_posix()}\n".encode())
-        digest.update(file.read_bytes())
+        try:
+            content = file_bytes(file)
+            digest.update(b"%d\n" % len(content) + content)
+        except Unreadable as exc:
+            digest.update(f"unreadable: {exc.message}\n".encode())
+    for problem in problems:  # shown relative to the working directory; hashed relative to the runbooks
+        where = os.path.relpath(os.path.abspath(problem.path), runbooks_dir)
+        digest.update(f"{where}: {problem.message}\n".encode())
     for source in sorted(_KB_DIR.rglob("*.py")):
         digest.update(source.read_bytes())
     return digest.hexdigest()[:24]
@@ -96,19 +120,28 @@ def _quiet(message: str) -> None:
 
 def _open(runbooks_dir: Path, cache_dir: Path | None, progress: Callable[[str], None]) -> Library:
     key = content_hash(runbooks_dir)
-    if cache_dir is not None and _trusted(cache_dir):
+    if cache_dir is None:
+        progress(f"building the search index of {runbooks_dir} in memory")
+        return _build_in_memory(runbooks_dir)
+    problem = cache_problem(cache_dir)
+    if problem is None:
         index_dir = cache_dir / f"index-{key}"
         cached = _open_cached(index_dir)
         if cached is not None:
             return cached
         try:
-            _discard(index_dir)  # present but unreadable: a crashed writer or a damaged disk
+            _discard(index_dir)  # present but damaged or unreadable: a crashed writer, a bad disk, an edit
             progress(f"building the search index of {runbooks_dir} into {cache_dir} (once per change)")
             return _build_cached(runbooks_dir, cache_dir, index_dir)
-        except OSError:
-            pass  # An unwritable cache is not fatal: build in memory below.
+        except OSError as exc:  # An unwritable cache is not fatal: build in memory below.
+            problem = (
+                f"cache folder {cache_dir} is not writable ({exc.strerror or exc}); the index was kept in memory. "
+                "Make it writable, or set KB_CACHE_DIR to a folder you own (or to off)"
+            )
     progress(f"building the search index of {runbooks_dir} in memory")
-    return _build_in_memory(runbooks_dir)
+    library = _build_in_memory(runbooks_dir)
+    library.cache_note = problem
+    return library
 
 
 @cache
@@ -118,20 +151,29 @@ def default_library() -> Library:
     return open_library(settings.runbooks_dir, settings.cache_dir)
 
 
-def _trusted(cache_dir: Path) -> bool:
-    """Whether pickles from `cache_dir` may be loaded: it is ours and nobody else can write to it.
+def cache_problem(cache_dir: Path) -> str | None:
+    """Why pickles from `cache_dir` may not be loaded, with how to fix it; None when it is ours and private.
 
-    A cache directory someone else can write to could hand us a pickle that runs code; then kb keeps the
-    index in memory instead. A directory that does not exist yet is created private.
+    A cache folder someone else can write to could hand us a pickle that runs code; then kb keeps the index
+    in memory instead. Any group write bit counts: the group may be the user's own primary group, which on
+    macOS (`staff`) every user shares. A folder that does not exist yet is created private.
     """
     try:
         info = cache_dir.stat()
     except FileNotFoundError:
-        return True
-    except OSError:
-        return False
-    group_writable = info.st_mode & stat.S_IWGRP and info.st_gid != os.getgid()
-    return info.st_uid == os.getuid() and not group_writable and not info.st_mode & stat.S_IWOTH
+        return None
+    except OSError as exc:
+        return f"cache folder {cache_dir} is not trusted: cannot read its owner ({exc.strerror}); {_CACHE_FIX}"
+    if info.st_uid != os.getuid():
+        return f"cache folder {cache_dir} is not trusted: another user (uid {info.st_uid}) owns it; {_CACHE_FIX}"
+    writers = "other users" if info.st_mode & stat.S_IWOTH else "its group" if info.st_mode & stat.S_IWGRP else None
+    if writers is None:
+        return None
+    fix = f"run `chmod 700 {cache_dir}` or {_CACHE_FIX}"
+    return f"cache folder {cache_dir} is not trusted: {writers} can write to it; {fix}"
+
+
+_CACHE_FIX = "set KB_CACHE_DIR to a private folder (or to off); the index was kept in memory"
 
 
 @dataclass(frozen=True)
@@ -169,9 +211,12 @@ class _CatalogFile:
 
 
 def _open_cached(index_dir: Path) -> Library | None:
+    """The cached library if every file in `index_dir` is exactly what was written, else None."""
     try:
-        with (index_dir / CATALOG_FILE).open("rb") as handle:
-            stored: _CatalogFile = pickle.load(handle)
+        verified = _verified_catalog(index_dir)
+        if verified is None:
+            return None
+        stored: _CatalogFile = pickle.loads(verified)
         catalog = Catalog([Entry(pickle.loads(blob), path) for path, blob in stored.runbooks])
         index = SearchIndex.open(index_dir)
         scorer = Scorer(catalog, stored.cited)
@@ -180,6 +225,42 @@ def _open_cached(index_dir: Path) -> Library | None:
     with contextlib.suppress(OSError):
         os.utime(index_dir)  # marks it recently used for pruning; a read-only cache is fine
     return Library(catalog, index, scorer, stored.problems, index_dir)
+
+
+CHECKSUMS_FILE = "SHA256SUMS"
+
+
+def _write_checksums(directory: Path) -> None:
+    """Record the SHA-256 of every file in `directory`, and of that list itself on the last line."""
+    lines = "".join(f"{_file_digest(path)}  {path.name}\n" for path in sorted(directory.iterdir()))
+    (directory / CHECKSUMS_FILE).write_text(f"{lines}{_digest(lines.encode())}  -\n", encoding="utf-8")
+
+
+def _verified_catalog(directory: Path) -> bytes | None:
+    """The catalog file's bytes if every file in `directory` matches its recorded checksum and no file is missing
+    or added; None on any difference. The catalog is read once, so the bytes checked are the bytes unpickled."""
+    text = (directory / CHECKSUMS_FILE).read_text(encoding="utf-8")
+    lines, _, last = text.rstrip("\n").rpartition("\n")
+    if last != f"{_digest((lines + chr(10)).encode())}  -":
+        return None
+    recorded = {name: digest for digest, _, name in (line.partition("  ") for line in lines.split("\n"))}
+    present = {path.name for path in directory.iterdir()} - {CHECKSUMS_FILE}
+    if present != set(recorded) or CATALOG_FILE not in present:
+        return None
+    catalog = (directory / CATALOG_FILE).read_bytes()
+    if _digest(catalog) != recorded[CATALOG_FILE]:
+        return None
+    others = (name for name in sorted(present) if name != CATALOG_FILE)
+    return catalog if all(_file_digest(directory / name) == recorded[name] for name in others) else None
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_digest(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _build_cached(runbooks_dir: Path, cache_dir: Path, index_dir: Path) -> Library:
@@ -192,6 +273,7 @@ def _build_cached(runbooks_dir: Path, cache_dir: Path, index_dir: Path) -> Libra
         write_index(building, documents)
         with (building / CATALOG_FILE).open("wb") as handle:
             pickle.dump(_CatalogFile(blobs, cited, result.problems), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        _write_checksums(building)
         try:
             building.rename(index_dir)
         except OSError:

@@ -9,10 +9,14 @@ from __future__ import annotations
 import codecs
 import contextlib
 import difflib
+import errno
 import gc
 import os
 import pickle
 import re
+import stat
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -98,13 +102,6 @@ def _unpickle_parsed(path: Path, text: str, data: dict[str, Any], doc: YamlDocum
     return _Parsed(path, text, data, doc, pickle.loads(blob) if blob is not None else None, blob)
 
 
-class _Unreadable(Exception):
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
-        self.line = line
-        self.message = message
-
-
 def load_runbooks(root: Path, derive: Callable[[Runbook], Any] | None = None) -> LoadResult:
     """Load every runbook under `root`; problems are collected, never raised.
 
@@ -119,7 +116,7 @@ def load_runbooks(root: Path, derive: Callable[[Runbook], Any] | None = None) ->
 
 
 def _load(root: Path, derive: Callable[[Runbook], Any] | None) -> LoadResult:
-    files, problems = _discover(root)
+    files, problems = discover(root)
     parsed: list[_Parsed] = []
     derived: dict[str, Any] = {}
     for item, file_problems, extra in in_parallel(partial(_load_and_derive, derive=derive), files):
@@ -167,24 +164,44 @@ def in_parallel(function: Callable[[_T], _R], items: Sequence[_T]) -> list[_R]:
     workers = min(os.cpu_count() or 1, 8)
     if len(items) < PARALLEL_FROM or workers < 2:
         return [function(item) for item in items]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=_exit_with_parent) as pool:
         return list(pool.map(function, items, chunksize=max(len(items) // (workers * 8), 16)))
+
+
+# How often a worker looks whether the process that started it is still there.
+_PARENT_POLL_SECONDS = 0.2
+
+
+def _exit_with_parent() -> None:
+    """Make this worker process end when its parent does, even when the parent was killed and could not stop it.
+
+    Without this a killed kb leaves its workers blocked on their task queue, holding their memory. A poll of
+    the parent id is used rather than Linux's PR_SET_PDEATHSIG, which fires when the creating *thread* ends.
+    The parent is whoever started this process (kb itself, or the forkserver, which ends with kb).
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_PARENT_POLL_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="kb-exit-with-parent", daemon=True).start()
 
 
 def display_path(path: Path) -> str:
     """`path` relative to the working directory when it is below it."""
     try:
         return os.path.relpath(path) if path.resolve().is_relative_to(Path.cwd()) else str(path)
-    except (OSError, ValueError):
+    except (OSError, ValueError, RuntimeError):  # Python 3.11 raises RuntimeError on a symlink loop
         return str(path)
 
 
-def runbook_files(root: Path) -> list[Path]:
-    """The runbook files under `root`, sorted, as `load_runbooks` would read them."""
-    return _discover(root)[0]
+def discover(root: Path) -> tuple[list[Path], list[Problem]]:
+    """The `*.yaml` paths under `root` and the problems of finding them (`.yml` names, folders not listable).
 
-
-def _discover(root: Path) -> tuple[list[Path], list[Problem]]:
+    Hidden names are skipped: editors leave lock files (`.#x.yaml`, a dangling link) and swap files there.
+    """
     files: list[Path] = []
     problems: list[Problem] = []
 
@@ -193,9 +210,12 @@ def _discover(root: Path) -> tuple[list[Path], list[Problem]]:
             Problem(display_path(Path(error.filename or root)), 1, "file", f"cannot list: {error.strerror}")
         )
 
-    for folder, _, names in os.walk(root, onerror=unreadable):
+    for folder, folders, names in os.walk(root, onerror=unreadable):
+        folders[:] = sorted(name for name in folders if not name.startswith("."))
         for name in names:
             path = Path(folder) / name
+            if name.startswith("."):
+                continue
             if name.endswith(".yml"):
                 problems.append(Problem(display_path(path), 1, "file", "runbooks use the .yaml extension; rename it"))
             elif name.endswith(".yaml"):
@@ -205,23 +225,65 @@ def _discover(root: Path) -> tuple[list[Path], list[Problem]]:
     return sorted(files), problems
 
 
-def _read(file: Path) -> str:
-    """The file's text; raises _Unreadable for anything that is not a small, regular UTF-8 file."""
-    if not file.is_file():
-        raise _Unreadable(1, "not a regular file")
+class Unreadable(Exception):
+    """A file the loader will not read, and why, at a 1-based line."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+_FILE_TYPES = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a directory",
+}
+
+
+def file_bytes(file: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of `file` if it is a regular file of at most `limit` bytes; else raises Unreadable.
+
+    Only regular files are opened, and without blocking: a FIFO would wait for a writer forever and a link
+    to /dev/zero would never end. The type is checked again on the open file in case it changed meanwhile.
+    """
     try:
-        with file.open("rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+        _regular(os.stat(file), limit)
+        descriptor = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        raise Unreadable(1, "dangling symlink (its target does not exist)" if file.is_symlink() else
+                         "the file disappeared while being read") from None  # fmt: skip
     except OSError as exc:
-        raise _Unreadable(1, f"cannot read: {exc.strerror}") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise _Unreadable(1, f"larger than {MAX_FILE_BYTES} bytes")
-    raw = raw.removeprefix(codecs.BOM_UTF8)
+        raise Unreadable(1, "symlink loop" if exc.errno == errno.ELOOP else f"cannot read: {exc.strerror}") from None
+    with os.fdopen(descriptor, "rb") as handle:
+        try:
+            _regular(os.fstat(descriptor), limit)
+            raw = handle.read(limit + 1)
+        except OSError as exc:
+            raise Unreadable(1, f"cannot read: {exc.strerror}") from None
+    if len(raw) > limit:
+        raise Unreadable(1, f"larger than {limit} bytes")
+    return raw
+
+
+def _regular(info: os.stat_result, limit: int) -> None:
+    kind = stat.S_IFMT(info.st_mode)
+    if kind != stat.S_IFREG:
+        raise Unreadable(1, f"not a regular file ({_FILE_TYPES.get(kind, 'not a file')})")
+    if info.st_size > limit:
+        raise Unreadable(1, f"larger than {limit} bytes")
+
+
+def _read(file: Path) -> str:
+    """The file's text; raises Unreadable for anything that is not a small, regular UTF-8 file."""
+    raw = file_bytes(file).removeprefix(codecs.BOM_UTF8)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise _Unreadable(line, f"not valid UTF-8 (byte {exc.start})") from None
+        raise Unreadable(line, f"not valid UTF-8 (byte {exc.start})") from None
 
 
 def _load_file(file: Path) -> tuple[_Parsed | None, list[Problem]]:
@@ -229,7 +291,7 @@ def _load_file(file: Path) -> tuple[_Parsed | None, list[Problem]]:
     try:
         text = _read(file)
         doc = parse_document(text)
-    except _Unreadable as exc:
+    except Unreadable as exc:
         return None, [Problem(shown, exc.line, "file", exc.message)]
     except YamlProblem as exc:
         return None, [Problem(shown, exc.line, "yaml", exc.message)]
@@ -329,8 +391,8 @@ RETIRED_FILE = "retired-ids.txt"
 def retired_ids(root: Path) -> set[str]:
     """Ids listed in `<root>/retired-ids.txt` (first word of each line; `#` starts a comment)."""
     try:
-        text = (root / RETIRED_FILE).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = file_bytes(root / RETIRED_FILE).decode("utf-8")
+    except (Unreadable, UnicodeDecodeError):
         return set()
     return {line.split()[0] for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")}
 

@@ -25,6 +25,9 @@ DEFAULT_LIMIT = 5
 BM25_CANDIDATES = 20
 # Control characters other than tab and newline carry no meaning in a log and upset terminals.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A lone surrogate is not Unicode (a JSON `"\ud800"` escape, a file name Python could not decode); RE2 and
+# every encoder refuse it, so it becomes U+FFFD like any other undecodable input.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -132,8 +135,8 @@ _TIERS = {Confidence.HIGH: 0, Confidence.MEDIUM: 1, Confidence.LOW: 2}
 
 
 def normalize(text: str) -> str:
-    """Line endings unified and control characters dropped; everything else is matched as pasted."""
-    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    """Line endings unified, control characters dropped, lone surrogates replaced; the rest is matched as pasted."""
+    return _SURROGATE.sub("\ufffd", _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n")))
 
 
 def match(text: str, library: Library, limit: int = DEFAULT_LIMIT, istio: Release | None = None) -> MatchReport:

@@ -252,11 +252,14 @@ def parse_manifest(text: str) -> tuple[list[ManifestDocument], list[tuple[int, s
             while loader.check_node():
                 node = loader.get_node()
                 if node is not None:
+                    _refuse_aliases_and_depth(node)
                     documents.append(
                         ManifestDocument(node.start_mark.line + 1, loader.construct_document(node), _lines_of(node))
                     )
         finally:
             loader.dispose()
+    except YamlProblem as exc:
+        return [], [(exc.line, f"manifest {exc.message}")]
     except yaml.reader.ReaderError as exc:
         return [], [(_reader_line(text, exc.position), f"manifest YAML syntax error: {_reader_reason(exc)}")]
     except yaml.MarkedYAMLError as exc:
@@ -285,6 +288,27 @@ def _lines_of(node: yaml.Node) -> dict[Path_, int]:
         return _index(node)[0]
     except YamlProblem:  # aliases or deep nesting: the document is reported elsewhere, lines are a nicety
         return {}
+
+
+def _refuse_aliases_and_depth(root: yaml.Node) -> None:
+    """The limits runbook files have, for a manifest: no node reached twice (an alias), no deep nesting.
+
+    A manifest's aliases are as dangerous as a runbook's: ten lines of them name a billion strings, which
+    cost nothing to build (PyYAML shares them) but everything to print or check (`str(resource["kind"])`).
+    """
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if id(node) in seen:
+            raise YamlProblem(node.start_mark.line + 1, "anchors and aliases are not supported in manifests")
+        seen.add(id(node))
+        if depth > MAX_DEPTH:
+            raise YamlProblem(node.start_mark.line + 1, f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(node, yaml.MappingNode):
+            stack.extend((child, depth + 1) for pair in node.value for child in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
 
 
 def manifest_resources(text: str) -> list[dict[str, Any]]:

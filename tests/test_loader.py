@@ -415,7 +415,10 @@ def test_special_files_are_refused_without_reading_them(tmp_path: Path) -> None:
     os.symlink("/dev/zero", tmp_path / "zero.yaml")
     os.mkfifo(tmp_path / "pipe.yaml")
     problems = [(Path(p.path).name, p.field, p.message) for p in load_runbooks(tmp_path).errors]
-    assert problems == [("pipe.yaml", "file", "not a regular file"), ("zero.yaml", "file", "not a regular file")]
+    assert problems == [
+        ("pipe.yaml", "file", "not a regular file (a FIFO)"),
+        ("zero.yaml", "file", "not a regular file (a character device)"),
+    ]
 
 
 def test_yml_files_and_empty_directories_are_reported(tmp_path: Path) -> None:

@@ -139,6 +139,11 @@ FRAGMENTS = st.sampled_from(
         "type.googleapis.com/envoy.config.",
         "2021-01-01T00:00:00.000Z\terror\t",
         '] "GET / HTTP/1.1" ',
+        # Not valid Unicode, and nesting no access-log record has (issue 15).
+        "\ud800",
+        "\udce9",
+        '{"response_code": ' + "[" * 1500,
+        "]" * 1500 + "}",
     ]
 )
 

@@ -28,7 +28,7 @@ def parse(text: str) -> dict[str, str] | None:
         return None
     try:
         record = json.loads(text[start : end + 1])
-    except ValueError:
+    except (ValueError, RecursionError):  # a record is flat; thousands of nested brackets are not one
         return None
     if not isinstance(record, dict):
         return None
