@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, sync_playwright
 
 import kb
 
@@ -82,16 +82,22 @@ def _example(runbook_id: str) -> str:
     return kb.default_library().catalog.get(runbook_id).examples[0].text
 
 
+def paste_into_the_box(page: Page, url: str, paste: str) -> Locator:
+    """Paste `paste` into the paste box at `url`, submit, and return the first result once it shows."""
+    page.goto(url)
+    page.fill("#paste-input", paste)
+    page.click("#paste-form button[type=submit]")
+    first = page.locator("#paste-results li.result").first
+    first.wait_for(timeout=20000)
+    return first
+
+
 def test_pasted_error_finds_the_runbook_offline(page: Page, served_site: str) -> None:
     console = Console(page)
     paste = _example("circuit-breaker-overflow")
     expected = kb.match(paste).results[0].runbook.id
     assert expected == "circuit-breaker-overflow"
-    page.goto(served_site + "index.html")
-    page.fill("#paste-input", paste)
-    page.click("#paste-form button[type=submit]")
-    first = page.locator("#paste-results li.result").first
-    first.wait_for(timeout=20000)
+    first = paste_into_the_box(page, served_site + "index.html", paste)
     assert first.get_attribute("data-id") == expected
     assert page.get_attribute("#paste-results", "data-mode") == "offline"
     assert "Offline mode" in page.inner_text("#paste-mode")

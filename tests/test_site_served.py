@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, sync_playwright
 
 import kb
 from tests.test_api_server import Server, start
-from tests.test_site_browser import ARGS, CHROMIUM, Console
+from tests.test_site_browser import ARGS, CHROMIUM, Console, paste_into_the_box
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +43,7 @@ def test_the_paste_box_answers_through_kb_serve(served: Server, browser: Browser
     expected = kb.match(paste).results[0].runbook.id
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     console = Console(page)
-    page.goto(served.url + "/")
-    page.fill("#paste-input", paste)
-    page.click("#paste-form button[type=submit]")
-    first = page.locator("#paste-results li.result").first
-    first.wait_for(timeout=20000)
+    first = paste_into_the_box(page, served.url + "/", paste)
     assert first.get_attribute("data-id") == expected
     assert page.get_attribute("#paste-results", "data-mode") == "online"
     assert "Matched by kb serve" in page.inner_text("#paste-mode")
