@@ -7,11 +7,13 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 import kb
 from tests.test_api_server import Server, start
-from tests.test_site_browser import ARGS, CHROMIUM, Console, paste_into_the_box
+
+# The site's browser fixture: one chromium for the module, launched the same way.
+from tests.test_site_browser import Console, browser, paste_into_the_box  # noqa: F401
 
 
 @pytest.fixture(scope="module")
@@ -22,14 +24,6 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield launched
-        launched.close()
-
-
 def test_kb_serve_builds_the_site_and_serves_it_at_the_root(served: Server) -> None:
     home = httpx.get(served.url + "/", timeout=10)
     assert home.status_code == 200 and "paste-input" in home.text
@@ -38,7 +32,7 @@ def test_kb_serve_builds_the_site_and_serves_it_at_the_root(served: Server) -> N
     assert "kb site:" in served.log.read_text(encoding="utf-8")  # the build said what it was doing
 
 
-def test_the_paste_box_answers_through_kb_serve(served: Server, browser: Browser) -> None:
+def test_the_paste_box_answers_through_kb_serve(served: Server, browser: Browser) -> None:  # noqa: F811 (the fixture)
     paste = kb.default_library().catalog.get("circuit-breaker-overflow").examples[0].text
     expected = kb.match(paste).results[0].runbook.id
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
