@@ -14,6 +14,7 @@ from kb.entities import Entity
 from kb.errors import KBError, UnknownRunbookError, UsageError
 from kb.export import runbook_markdown
 from kb.inputs import paste_text
+from kb.language import Language, language_of
 from kb.library import Library, content_hash, default_library, open_library
 from kb.loader import Level, LoadResult, Problem, load_runbooks
 from kb.matcher import DEFAULT_LIMIT, MatchReport, Result, normalize
@@ -64,6 +65,7 @@ __all__ = [
     "Exclusion",
     "FixStep",
     "KBError",
+    "Language",
     "Level",
     "Library",
     "LoadResult",
@@ -90,6 +92,7 @@ __all__ = [
     "default_library",
     "extract_signals",
     "for_release",
+    "language_of",
     "load_runbooks",
     "match",
     "open_library",

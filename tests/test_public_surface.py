@@ -18,6 +18,8 @@ PUBLIC = [
     "Exclusion",
     "FixStep",
     "KBError",
+    "Language",
+    "language_of",
     "Level",
     "LoadResult",
     "Problem",
@@ -82,6 +84,7 @@ PURE = {
     "calibration",
     "glossary",
     "versions",
+    "language",
     *(f"signals.{p.stem}" for p in (KB / "signals").glob("*.py")),
 }
 # Modules allowed to touch files, streams and the environment.

@@ -21,7 +21,7 @@ from ..errors import AdapterDisabled, InvalidBody
 from ..models import EXAMPLE_PASTE, problems
 from ..service import checked_text, decode, parse_json
 from . import dingtalk, feishu, slack, teams, webhook, wecom
-from .answer import Answer, answer_of, language_of, markdown
+from .answer import Answer, answer_of, markdown
 from .signing import same
 
 router = APIRouter(prefix="/v1/chatops", tags=["chatops"])
@@ -67,7 +67,7 @@ def answer(request: Request, text: str) -> Answer:
     try:
         report = kb.match(checked_text(text), lib, CHAT_RESULTS)
     except kb.KBError:
-        return Answer(language_of(text), found=False)
+        return Answer(kb.language_of(text), found=False)
     return answer_of(report, text, settings_of(request).site_url)
 
 
