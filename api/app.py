@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 import kb
 
 from . import problems
+from .chatops.delivery import Outbox
 from .chatops.routes import router as chatops_router
 from .mcp_server import add_runbook_resources, build_server
 from .models import ProblemOut
@@ -70,6 +71,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app = FastAPI(title="kb", version=kb.__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.kb = state
     app.state.settings = settings
+    app.state.outbox = Outbox(settings)
     problems.install(app, settings.max_body)
     for router in (health.router, library.router, match.router, chatops_router):
         app.include_router(router)

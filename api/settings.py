@@ -13,6 +13,10 @@ import kb
 
 # A paste beyond this is refused with 413 before it is read whole; a long proxy log excerpt is far less.
 DEFAULT_MAX_BODY = 1024 * 1024
+FEISHU_API = "https://open.feishu.cn"
+WECOM_API = "https://qyapi.weixin.qq.com"
+# The hosts DingTalk hands out session webhooks on (https://oapi.dingtalk.com/robot/sendBySession?session=...).
+DINGTALK_HOSTS = "oapi.dingtalk.com,api.dingtalk.com"
 
 
 class ApiSettings(BaseSettings):
@@ -29,10 +33,24 @@ class ApiSettings(BaseSettings):
     slack_signing_secret: str | None = None
     feishu_verification_token: str | None = None
     feishu_encrypt_key: str | None = None
+    # The app credentials let kb send its card with Feishu's message API (Feishu ignores a callback's body).
+    feishu_app_id: str | None = None
+    feishu_app_secret: str | None = None
+    feishu_api_base: str = Field(
+        default=FEISHU_API, description="Feishu or Lark open platform (https://open.larksuite.com)"
+    )
     dingtalk_app_secret: str | None = None
+    dingtalk_webhook_hosts: str = Field(
+        default=DINGTALK_HOSTS,
+        description="comma-separated hosts a sessionWebhook may point at (`host`, `host:port`, `.suffix`, `http://h:p`)",
+    )
     wecom_token: str | None = None
     wecom_encoding_aes_key: str | None = None
     wecom_corp_id: str | None = None
+    # The app's secret and agent id let kb answer in markdown through WeCom's message API.
+    wecom_corp_secret: str | None = None
+    wecom_agent_id: int | None = None
+    wecom_api_base: str = Field(default=WECOM_API, description="WeCom's API host")
     teams_security_token: str | None = None
     webhook_secret: str | None = None
 
