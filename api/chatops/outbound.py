@@ -58,6 +58,8 @@ def call(url: str, body: Mapping[str, Any] | None = None, headers: Mapping[str, 
         status, raw = answer.code, answer.read()
     except (OSError, ValueError) as exc:  # refused, reset, timed out, DNS, a malformed URL
         raise DeliveryError(f"cannot reach {_origin(url)}: {exc}") from None
+    if 300 <= status < 400:
+        raise DeliveryError(f"{_origin(url)} answered HTTP {status}, a redirect, which kb does not follow", False)
     try:
         document = json.loads(raw)
     except ValueError:
