@@ -29,6 +29,8 @@ class ApiSettings(BaseSettings):
     max_body: int = Field(default=DEFAULT_MAX_BODY, ge=1, description="largest request body in bytes")
     watch: bool = Field(default=False, description="rebuild and swap the library when runbook files change")
     site_dir: Path | None = Field(default=None, description="built documentation site served at /")
+    build_file: Path | None = Field(default=None, description="set by `kb serve --watch`: the builds its "
+                                    "supervisor publishes, which each worker follows instead of building")  # fmt: skip
     site_url: str | None = Field(default=None, description="public URL of the docs site, for runbook links")
     slack_signing_secret: str | None = None
     feishu_verification_token: str | None = None

@@ -344,9 +344,11 @@ def cmd_serve(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
     # FastAPI, uvicorn and mcp load only here: every other command stays as fast to start as before.
     server = importlib.import_module("kb_api.server")
     site = Path(args.site) if args.site else None
+    builder = None
     if site is None and not args.no_site and not os.environ.get("KB_SITE_DIR"):
-        site = _served_site(runbooks_dir)
-    code: int = server.serve(args.host, args.port, args.workers, args.watch, site, runbooks_dir, args.access_log)
+        site, builder = _served_site(runbooks_dir), _served_site  # kb's own site: rebuilt on changes (--watch)
+    code: int = server.serve(args.host, args.port, args.workers, args.watch, site, runbooks_dir, args.access_log,
+                             builder)  # fmt: skip
     return Outcome(code)
 
 

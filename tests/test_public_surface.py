@@ -46,6 +46,7 @@ PUBLIC = [
     "extract_signals",
     "match",
     "open_library",
+    "open_index",
     "load_runbooks",
     "runbook_schema",
     "content_hash",
