@@ -22,7 +22,8 @@ DINGTALK_HOSTS = "oapi.dingtalk.com,api.dingtalk.com"
 class ApiSettings(BaseSettings):
     """Zero config serves the bundled runbooks; each chat adapter stays disabled until its secret is set."""
 
-    model_config = SettingsConfigDict(env_prefix="KB_", extra="ignore", frozen=True)
+    # An empty variable counts as unset: a Secret's blank key leaves its adapter off instead of failing to parse.
+    model_config = SettingsConfigDict(env_prefix="KB_", extra="ignore", frozen=True, env_ignore_empty=True)
 
     runbooks: Path | None = Field(default=None, description="runbook directory (default: the bundled runbooks)")
     cache_dir: str | None = Field(default=None, description="index cache directory; `off` keeps it in memory")
