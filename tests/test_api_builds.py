@@ -3,6 +3,7 @@ LibraryState adopts what was published without building, and keeps the last good
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,18 @@ def test_published_is_none_until_a_whole_build_is_there(tmp_path: Path) -> None:
 def test_without_a_shared_cache_each_worker_loads_on_its_own(runbooks: Path, tmp_path: Path) -> None:
     worker = LibraryState(kb.Settings(runbooks_dir=runbooks, cache_dir=None))
     assert worker.adopt(Build(1, "abc", index_dir=None)) and worker.library is not None and worker.library.built
+
+
+def test_an_app_served_without_kb_serve_watches_on_its_own(runbooks: Path, tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+    from kb_api import ApiSettings, create_app
+
+    app = create_app(ApiSettings(runbooks=runbooks, cache_dir=str(tmp_path / "cache"), watch=True))
+    with TestClient(app) as client:
+        assert client.get("/readyz").json().get("generation") is None  # no supervisor to follow
+        retitle(runbooks / "route-not-found.yaml", "Watched by the app itself")
+        deadline = time.monotonic() + 60
+        while client.get("/v1/runbooks/route-not-found").json()["title"] != "Watched by the app itself":
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert client.get("/readyz").json()["reloads"] == 1

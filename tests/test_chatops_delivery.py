@@ -369,3 +369,22 @@ def test_token_cache_renews_before_expiry() -> None:
     assert tokens.get() == "a" and tokens.fetches == 1
     now[0] += 2  # inside the margin: renewed before Feishu or WeCom would refuse it
     assert tokens.get() == "b" and tokens.get() == "b" and tokens.fetches == 2
+
+
+def test_wecom_events_and_messages_without_an_id_are_handled(fake: FakePlatform) -> None:
+    fake.answer(wecom.TOKEN_PATH, WECOM_TOKEN_OK)
+    fake.answer(wecom.SEND_PATH, WECOM_SENT)
+    keys = wecom.Keys.of(WECOM["token"], WECOM["key"], WECOM["corp"])
+    with wecom_client(fake) as client:
+        for inner in (
+            "<xml><FromUserName>zhangsan</FromUserName><MsgType>event</MsgType><Event>enter_agent</Event></xml>",
+            "<xml><FromUserName>zhangsan</FromUserName><MsgType>text</MsgType><Content>503 UH</Content></xml>",
+            "<xml><FromUserName>zhangsan</FromUserName><MsgType>text</MsgType><Content>熔断了</Content></xml>",
+        ):
+            encrypted = wecom.encrypt(inner, keys)
+            signature = wecom.msg_signature(keys.token, str(NOW), "7", encrypted)
+            query = {"timestamp": str(NOW), "nonce": "7", "msg_signature": signature}
+            body = f"<xml><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>"
+            assert client.post("/v1/chatops/wecom", params=query, content=body).content == b""
+    sent = [s.body["markdown"]["content"] for s in fake.to(wecom.SEND_PATH)]
+    assert len(sent) == 2 and "置信度" in sent[1] and "confidence" in sent[0]  # no reply to the event; "熔断了" is zh

@@ -176,8 +176,9 @@ async def wecom_message(request: Request, background: BackgroundTasks) -> Respon
     wecom.verify(request.query_params, encrypted, keys, _clock(request))
     message = wecom.xml_fields(wecom.decrypt(encrypted, keys))
     outbox = _outbox(request)
-    if not outbox.seen.first(f"wecom:{message.get('MsgId', '')}" if message.get("MsgId") else ""):
-        return Response(b"")  # WeCom retried a message kb already answered
+    msg_id = message.get("MsgId", "")
+    if message.get("MsgType") == "event" or not outbox.seen.first(f"wecom:{msg_id}" if msg_id else ""):
+        return Response(b"")  # an event (the app opened, a member followed it), or a retry kb already answered
     text = message.get("Content", "") if message.get("MsgType") == "text" else ""
     sender = message.get("FromUserName", "")
     reply = answer(request, text)
