@@ -81,7 +81,8 @@ def fake() -> Iterator[FakePlatform]:
             if status in (301, 302, 307):
                 self.send_header("Location", "/elsewhere")
             self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
+            cut = data.startswith(b"CUT")  # promise more bytes than are sent: the answer is cut short
+            self.send_header("Content-Length", str(len(data) + (50 if cut else 0)))
             self.end_headers()
             self.wfile.write(data)
 
@@ -175,6 +176,7 @@ def test_feishu_refused_token_is_fetched_again(fake: FakePlatform, caplog: pytes
         (FEISHU_TOKEN_OK, (502, b"<html>bad gateway</html>"), "HTTP 502 without JSON"),
         (FEISHU_TOKEN_OK, (200, b"not json"), "without JSON"),
         (FEISHU_TOKEN_OK, (302, {}), "HTTP 302"),  # a redirect is never followed
+        (FEISHU_TOKEN_OK, (200, b'CUT{"code": 0'), "cannot reach"),
     ],
 )
 def test_feishu_platform_errors_are_logged_never_raised(

@@ -6,6 +6,7 @@ Deliveries run after the callback was answered, so nothing here may raise: every
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import threading
@@ -56,7 +57,7 @@ def call(url: str, body: Mapping[str, Any] | None = None, headers: Mapping[str, 
             status, raw = response.status, response.read()
     except urllib.error.HTTPError as answer:  # 4xx/5xx: platforms put their error code in the JSON body
         status, raw = answer.code, answer.read()
-    except (OSError, ValueError) as exc:  # refused, reset, timed out, DNS, a malformed URL
+    except (OSError, ValueError, http.client.HTTPException) as exc:  # refused, reset, timed out, cut short, DNS
         raise DeliveryError(f"cannot reach {_origin(url)}: {exc}") from None
     if 300 <= status < 400:
         raise DeliveryError(f"{_origin(url)} answered HTTP {status}, a redirect, which kb does not follow", False)
@@ -154,6 +155,8 @@ def deliver(what: str, send: Callable[[str], Outcome], tokens: TokenCache | None
             outcome = send(token)
         except DeliveryError as exc:
             outcome = Outcome(Verdict.RETRY if exc.transient else Verdict.GIVE_UP, exc.message)
+        except Exception as exc:  # a reply runs after its callback was answered: nothing may escape into the log
+            outcome = Outcome(Verdict.GIVE_UP, f"unexpected {type(exc).__name__}: {exc}")
         if outcome.verdict is Verdict.DONE:
             return True
         detail = outcome.detail
