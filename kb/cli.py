@@ -325,7 +325,9 @@ def _add_server_commands(commands: Any, common: argparse.ArgumentParser) -> None
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=_positive, default=8000, help="port (default 8000)")
     serve.add_argument("--workers", type=_positive, default=1, metavar="N", help="worker processes (default 1)")
-    serve.add_argument("--watch", action="store_true", help="rebuild and swap the library when runbooks change")
+    serve.add_argument(
+        "--watch", action="store_true", help="on each runbook change, build the index (and site) once for all workers"
+    )
     serve.add_argument(
         "--site",
         metavar="DIR",
