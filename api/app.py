@@ -19,6 +19,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 import kb
 
 from . import problems
+from .builds import follow_builds, published
+from .chatops.delivery import Outbox
 from .chatops.routes import router as chatops_router
 from .mcp_server import add_runbook_resources, build_server
 from .models import ProblemOut
@@ -48,13 +50,16 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        tasks = [asyncio.create_task(_first_load(state, mcp))]
+        builds = settings.build_file if settings.watch else None
+        tasks = [asyncio.create_task(_first_load(state, mcp, builds, site))]
         # A worker that answered before its library opened would send 503s its siblings would not; opening the
         # prebuilt cache takes well under a second, so wait for it before accepting connections (a build with
         # no cache may take longer: then serve at once, with /readyz 503 until it is done).
         await asyncio.wait(tasks, timeout=STARTUP_WAIT_SECONDS)
-        if settings.watch:
-            swapped = lambda: add_runbook_resources(mcp, state)  # noqa: E731
+        swapped = lambda: add_runbook_resources(mcp, state)  # noqa: E731
+        if builds is not None:  # `kb serve --watch`: its supervisor builds, this worker follows
+            tasks.append(asyncio.create_task(follow_builds(state, builds, site, stop, on_swap=swapped)))
+        elif settings.watch:  # an app served some other way watches and builds on its own
             tasks.append(asyncio.create_task(watch_runbooks(state, stop, on_swap=swapped)))
         # The SDK's session manager runs once per instance, so each app start gets a new one.
         mcp_app = mcp.streamable_http_app(streamable_http_path="/mcp", stateless_http=True, json_response=True,
@@ -70,11 +75,12 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app = FastAPI(title="kb", version=kb.__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.kb = state
     app.state.settings = settings
+    app.state.outbox = Outbox(settings)
     problems.install(app, settings.max_body)
     for router in (health.router, library.router, match.router, chatops_router):
         app.include_router(router)
     app.router.routes.append(Route("/mcp", endpoint=mcp_endpoint))
-    _mount_site(app, settings.site_dir)
+    site = _mount_site(app, settings.site_dir)
     _document_problems(app)
     return app
 
@@ -101,8 +107,13 @@ def _document_problems(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-async def _first_load(state: LibraryState, mcp: MCPServer) -> None:
-    if state.library is None:  # a caller (a test, a tool) may have loaded it already
+async def _first_load(state: LibraryState, mcp: MCPServer, builds: Path | None, site: SiteFiles | None) -> None:
+    build = published(builds) if builds is not None else None
+    if build is not None:  # what the supervisor built, even if the runbooks changed since
+        await asyncio.to_thread(state.adopt, build)
+        if site is not None:
+            site.serve(build.site_dir)
+    elif state.library is None:  # a caller (a test, a tool) may have loaded it already
         await asyncio.to_thread(state.load)
     add_runbook_resources(mcp, state)
 
@@ -120,15 +131,33 @@ class _McpEndpoint:
         await self.app(scope, receive, send)
 
 
-def _mount_site(app: FastAPI, site_dir: Path | None) -> None:
+class SiteFiles:
+    """The built docs site, swapped for a rebuilt one at once; a request keeps the files it started with."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.files = StaticFiles(directory=directory, html=True)
+
+    def serve(self, directory: str | None) -> None:
+        if directory and Path(directory) != self.directory and Path(directory).is_dir():
+            self.files, self.directory = StaticFiles(directory=directory, html=True), Path(directory)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.files(scope, receive, send)
+
+
+def _mount_site(app: FastAPI, site_dir: Path | None) -> SiteFiles | None:
     """The built docs site at `/`, after every API route; without one, `/` leads to the API's own docs."""
     if site_dir is not None:
-        app.mount("/", StaticFiles(directory=site_dir, html=True), name="site")
-        return
+        site = SiteFiles(site_dir)
+        app.mount("/", site, name="site")
+        return site
 
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
         return RedirectResponse("/docs")
+
+    return None
 
 
 def app_from_env() -> FastAPI:

@@ -10,11 +10,15 @@ import logging
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import kb
 
 from .errors import NotReady
+
+if TYPE_CHECKING:
+    from .builds import Build
 
 log = logging.getLogger("kb_api")
 
@@ -28,6 +32,7 @@ class LibraryState:
     failure: str = ""  # why the last load or reload failed; empty when it did not
     problems: list[dict[str, Any]] = field(default_factory=list)
     reloads: int = 0
+    generation: int | None = None  # the supervisor's build this worker serves (`kb serve --watch`)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def current(self) -> kb.Library:
@@ -64,6 +69,28 @@ class LibraryState:
         self.reloads += 0 if first else 1
         return True
 
+    def adopt(self, build: Build) -> bool:
+        """Serve what the supervisor built: open its index (never build here), or keep the library and show the
+        failure; False when nothing new was swapped in."""
+        with self._lock:
+            self.generation = build.generation
+            swapped = False
+            if build.index_dir is None:  # no shared cache: load (build in memory) here
+                swapped = not build.failure and self._load()
+            elif self.library is None or self.library.index_dir != Path(build.index_dir):
+                try:
+                    library = kb.open_index(Path(build.index_dir))
+                except kb.KBError as exc:
+                    return self._failed(str(exc), [])
+                self.reloads += 0 if self.library is None else 1
+                self.library, self.content_hash, self.loaded_at = library, build.content_hash, time.time()
+                swapped = True
+            if build.failure:
+                return self._failed(build.failure, build.problems) or swapped
+            if build.index_dir is not None:
+                self.failure, self.problems = "", []
+            return swapped
+
     def _failed(self, reason: str, problems: list[dict[str, Any]]) -> bool:
         log.warning("runbook library not loaded: %s", reason)
         self.failure, self.problems = reason, problems
@@ -81,6 +108,8 @@ class LibraryState:
             "built_in_process": library.built if library else None,
             "reloads": self.reloads,
         }
+        if self.generation is not None:
+            facts["generation"] = self.generation
         if self.failure:
             facts["failure"] = self.failure
         if self.problems:

@@ -14,7 +14,8 @@ from kb.entities import Entity
 from kb.errors import KBError, UnknownRunbookError, UsageError
 from kb.export import runbook_markdown
 from kb.inputs import paste_text
-from kb.library import Library, content_hash, default_library, open_library
+from kb.language import Language, language_of
+from kb.library import Library, content_hash, default_library, open_index, open_library
 from kb.loader import Level, LoadResult, Problem, load_runbooks
 from kb.matcher import DEFAULT_LIMIT, MatchReport, Result, normalize
 from kb.matcher import match as _match
@@ -64,6 +65,7 @@ __all__ = [
     "Exclusion",
     "FixStep",
     "KBError",
+    "Language",
     "Level",
     "Library",
     "LoadResult",
@@ -90,8 +92,10 @@ __all__ = [
     "default_library",
     "extract_signals",
     "for_release",
+    "language_of",
     "load_runbooks",
     "match",
+    "open_index",
     "open_library",
     "parse_range",
     "parse_release",

@@ -325,7 +325,9 @@ def _add_server_commands(commands: Any, common: argparse.ArgumentParser) -> None
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=_positive, default=8000, help="port (default 8000)")
     serve.add_argument("--workers", type=_positive, default=1, metavar="N", help="worker processes (default 1)")
-    serve.add_argument("--watch", action="store_true", help="rebuild and swap the library when runbooks change")
+    serve.add_argument(
+        "--watch", action="store_true", help="on each runbook change, build the index (and site) once for all workers"
+    )
     serve.add_argument(
         "--site",
         metavar="DIR",
@@ -344,9 +346,11 @@ def cmd_serve(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
     # FastAPI, uvicorn and mcp load only here: every other command stays as fast to start as before.
     server = importlib.import_module("kb_api.server")
     site = Path(args.site) if args.site else None
+    builder = None
     if site is None and not args.no_site and not os.environ.get("KB_SITE_DIR"):
-        site = _served_site(runbooks_dir)
-    code: int = server.serve(args.host, args.port, args.workers, args.watch, site, runbooks_dir, args.access_log)
+        site, builder = _served_site(runbooks_dir), _served_site  # kb's own site: rebuilt on changes (--watch)
+    code: int = server.serve(args.host, args.port, args.workers, args.watch, site, runbooks_dir, args.access_log,
+                             builder)  # fmt: skip
     return Outcome(code)
 
 

@@ -144,6 +144,19 @@ def _open(runbooks_dir: Path, cache_dir: Path | None, progress: Callable[[str], 
     return library
 
 
+def open_index(index_dir: Path) -> Library:
+    """The library `open_library` cached in `index_dir`, without reading any runbook (a server's workers open
+    the index their supervisor built); UsageError when the folder is not trusted, incomplete or damaged."""
+    problem = cache_problem(index_dir.parent)
+    if problem is not None:
+        raise UsageError(problem)
+    with collector_paused():
+        library = _open_cached(index_dir)
+    if library is None:
+        raise UsageError(f"no complete index in {index_dir}")
+    return library
+
+
 @cache
 def default_library() -> Library:
     """The library of `KB_RUNBOOKS` (or the bundled runbooks), opened once per process."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
+from kb.language import Language, language_of
 from kb.markdown import blocks
 from kb.model import FixStep, Runbook, Step
 from kb.term import Screen, cell_width
@@ -20,16 +21,13 @@ if TYPE_CHECKING:
 INDENT = "  "
 # Pages for a caller that does not say where they go: 100 columns, no colour.
 PLAIN = Screen()
-Language = Literal["en", "zh"]
-# Two Han characters in a row mean the asker wrote Chinese; one alone may be a stray symbol in a log.
-_CHINESE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{2}")
 
 
 def language(requested: str, text: str = "") -> Language:
-    """`en` or `zh`: as requested, or for `auto` the language the asker wrote in."""
+    """`en` or `zh`: as requested, or for `auto` the language the asker wrote in (`kb.language_of`)."""
     if requested in ("en", "zh"):
         return "zh" if requested == "zh" else "en"
-    return "zh" if _CHINESE.search(text) else "en"
+    return language_of(text)
 
 
 def title_of(runbook: Runbook, lang: Language) -> str:

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,15 +144,17 @@ def test_mcp_over_stdio(server: Server) -> None:
 
 
 def test_hot_reload_under_load(tmp_path: Path) -> None:
-    """Edits swap in while 4 clients keep asking; a broken runbook keeps the last good library; 0 failures."""
+    """Two workers under 4 clients: each change is built once, by kb serve itself (index and site), and every
+    worker swaps to it; a broken runbook keeps the last good library in every worker; 0 failed requests."""
     runbooks = tmp_path / "runbooks"
     shutil.copytree(RUNBOOKS, runbooks)
     target = next(runbooks.rglob("route-not-found.yaml"))
     env = {"KB_CACHE_DIR": str(tmp_path / "cache"), "KB_RUNBOOKS": str(runbooks)}
-    server = start(tmp_path, "--watch", env=env)
+    server = start(tmp_path, "--watch", "--workers", "2", env=env, site=True)
     failures: list[str] = []
     answered = [0]
     stop = threading.Event()
+    new_title = "Reloaded title for the test"
 
     def load() -> None:
         with httpx.Client(base_url=server.url, timeout=30) as http:
@@ -160,17 +162,19 @@ def test_hot_reload_under_load(tmp_path: Path) -> None:
                 for response in (
                     http.post("/v1/match", json={"text": UH_PASTE}),
                     http.get("/v1/runbooks/route-not-found"),
+                    http.get("/runbooks/route-not-found.html"),
                 ):
                     answered[0] += 1
                     if response.status_code != 200:
                         failures.append(f"{response.status_code} {response.text[:200]}")
 
-    def title() -> str:
-        return str(httpx.get(f"{server.url}/v1/runbooks/route-not-found", timeout=10).json()["title"])
+    def everywhere(path: str, check: Callable[[httpx.Response], bool]) -> bool:
+        """True when 12 requests in a row (spread over both workers) all pass `check`."""
+        return all(check(httpx.get(f"{server.url}{path}", timeout=10)) for _ in range(12))
 
-    def wait_for(condition: object, what: str) -> None:
-        deadline = time.monotonic() + 90
-        while not condition():  # type: ignore[operator]
+    def wait_for(condition: Callable[[], bool], what: str) -> None:
+        deadline = time.monotonic() + 120
+        while not condition():
             assert time.monotonic() < deadline, f"timed out waiting for {what}\n{server.log.read_text()}"
             time.sleep(0.25)
 
@@ -178,18 +182,22 @@ def test_hot_reload_under_load(tmp_path: Path) -> None:
     try:
         for client in clients:
             client.start()
-        assert title() != "Reloaded title for the test"
         original = target.read_text(encoding="utf-8")
         lines = original.splitlines(keepends=True)
         at = next(i for i, line in enumerate(lines) if line.startswith("title:"))
-        lines[at] = "title: Reloaded title for the test\n"
+        lines[at] = f"title: {new_title}\n"
         target.write_text("".join(lines), encoding="utf-8")
-        wait_for(lambda: title() == "Reloaded title for the test", "the edited runbook")
+        wait_for(lambda: everywhere("/v1/runbooks/route-not-found", lambda r: r.json()["title"] == new_title),
+                 "the edited runbook in every worker")  # fmt: skip
+        wait_for(lambda: everywhere("/runbooks/route-not-found.html", lambda r: new_title in r.text),
+                 "the rebuilt site in every worker")  # fmt: skip
         target.write_text(original.replace("kind: incident", "kind: [broken", 1), encoding="utf-8")
-        wait_for(lambda: httpx.get(f"{server.url}/readyz", timeout=10).status_code == 503, "the failed reload")
-        ready = httpx.get(f"{server.url}/readyz", timeout=10).json()
-        assert any(p["path"].endswith("route-not-found.yaml") for p in ready["problems"]), ready["problems"]
-        assert title() == "Reloaded title for the test"  # the last good library keeps serving
+        wait_for(lambda: everywhere("/readyz", lambda r: r.status_code == 503), "the failed build in every worker")
+        for _ in range(12):
+            ready = httpx.get(f"{server.url}/readyz", timeout=10).json()
+            assert any(p["path"].endswith("route-not-found.yaml") for p in ready["problems"]), ready
+            assert ready["built_in_process"] is False and ready["generation"] == 3  # no worker built anything
+        assert everywhere("/v1/runbooks/route-not-found", lambda r: r.json()["title"] == new_title)  # last good
         time.sleep(1)
     finally:
         stop.set()
@@ -198,3 +206,9 @@ def test_hot_reload_under_load(tmp_path: Path) -> None:
         log = server.stop()
     assert not failures, failures[:5]
     assert answered[0] > 20 and "Traceback" not in log
+    # One build per change, made by kb serve itself: the edit, then the broken file.
+    builds = [line for line in log.splitlines() if line.startswith("kb: runbooks changed: build")]
+    assert len(builds) == 2, log
+    assert builds[0].startswith("kb: runbooks changed: build 2 library") and "built the index" in builds[0]
+    assert builds[1].startswith("kb: runbooks changed: build 3 failed: ") and "problem(s)" in builds[1]
+    assert log.count("kb site: ") >= 2 and "the docs site was not rebuilt" not in log

@@ -367,7 +367,11 @@ def test_webhook_json_and_markdown(client: TestClient) -> None:
 
 
 def test_answer_language_and_no_match(client: TestClient) -> None:
-    assert answer.language_of("网关 503") == "zh" and answer.language_of("gateway 503") == "en"
+    stray = json.dumps({"text": f"{UH_PASTE} 中"}).encode()  # one Han character in an English paste
+    english = client.post(
+        "/v1/chatops/webhook", content=stray, headers={"X-KB-Signature": webhook.signature(stray, HOOK_SECRET)}
+    )
+    assert english.json()["language"] == "en" and not english.json()["title"].startswith("DestinationRule 子集")
     body = json.dumps({"text": "the build pipeline is green today"}).encode()
     reply = client.post(
         "/v1/chatops/webhook", content=body, headers={"X-KB-Signature": webhook.signature(body, HOOK_SECRET)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from kb_api import ApiSettings, create_app
 
@@ -61,9 +62,18 @@ def test_secrets_come_from_a_secret_the_settings_know() -> None:
     assert source["secretRef"]["name"] == secret["metadata"]["name"]
     fields = {f"KB_{name.upper()}" for name in ApiSettings.model_fields}
     assert set(secret["stringData"]) <= fields
-    assert {name for name in fields if name.endswith(("SECRET", "TOKEN", "KEY", "CORP_ID"))} == set(
-        secret["stringData"]
-    )
+    credentials = ("SECRET", "TOKEN", "KEY", "CORP_ID", "APP_ID", "AGENT_ID")
+    assert {name for name in fields if name.endswith(credentials)} == set(secret["stringData"])
+
+
+def test_the_secret_example_as_is_leaves_every_adapter_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in documents()["Secret"]["stringData"].items():
+        monkeypatch.setenv(name, value)  # every key blank, as the example ships
+    settings = ApiSettings()
+    assert settings.wecom_agent_id is None and settings.feishu_app_secret is None
+    for name in container()["env"]:
+        monkeypatch.setenv(name["name"], name["value"])
+    assert ApiSettings().feishu_api_base == "https://open.feishu.cn"
 
 
 def test_autoscaler_targets_the_deployment() -> None:

@@ -31,6 +31,13 @@ def test_every_cli_command_is_documented() -> None:
         assert f"`kb {name}" in README, name
 
 
+def test_every_server_setting_is_documented() -> None:
+    from kb_api import ApiSettings
+
+    for name in ApiSettings.model_fields:
+        assert f"`KB_{name.upper()}`" in README, name
+
+
 def test_every_runbook_field_is_documented() -> None:
     for field in field_names():
         assert f"`{field}`" in README, field

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kb.errors import UsageError
-from kb.library import CATALOG_FILE, content_hash, open_library
+from kb.library import CATALOG_FILE, content_hash, open_index, open_library
 from kb.loader import load_runbooks
 from kb.matcher import match
 from kb.signals import Paste, links
@@ -50,6 +50,23 @@ def test_first_open_builds_then_the_cache_is_reused(runbooks: Path, tmp_path: Pa
     second.close()
     # Only the finished index is left: no half-built directories.
     assert index_dirs(cache) == [first.index_dir.name]
+
+
+def test_open_index_reads_a_built_index_without_the_runbooks(runbooks: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    built = open_library(runbooks, cache)
+    assert built.index_dir is not None
+    built.close()
+    shutil.rmtree(runbooks)  # a server's worker opens what its supervisor built, even after the files changed
+    opened = open_index(built.index_dir)
+    assert not opened.built and len(opened.catalog) == 2
+    assert [r.runbook.id for r in match(UH_LINE, opened).results][:1] == ["subset-no-healthy-upstream"]
+    opened.close()
+    (built.index_dir / CATALOG_FILE).write_bytes(b"not a pickle")
+    with pytest.raises(UsageError, match="no complete index"):
+        open_index(built.index_dir)
+    with pytest.raises(UsageError, match="no complete index"):
+        open_index(cache / "index-missing")
 
 
 def test_editing_a_runbook_makes_the_index_stale(runbooks: Path, tmp_path: Path) -> None:

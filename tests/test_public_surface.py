@@ -18,6 +18,8 @@ PUBLIC = [
     "Exclusion",
     "FixStep",
     "KBError",
+    "Language",
+    "language_of",
     "Level",
     "LoadResult",
     "Problem",
@@ -44,6 +46,7 @@ PUBLIC = [
     "extract_signals",
     "match",
     "open_library",
+    "open_index",
     "load_runbooks",
     "runbook_schema",
     "content_hash",
@@ -82,6 +85,7 @@ PURE = {
     "calibration",
     "glossary",
     "versions",
+    "language",
     *(f"signals.{p.stem}" for p in (KB / "signals").glob("*.py")),
 }
 # Modules allowed to touch files, streams and the environment.

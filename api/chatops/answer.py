@@ -5,14 +5,11 @@ Pure: a MatchReport in, an Answer out, and text helpers that cut to a platform's
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import kb
 
-# CJK ideographs: a message holding any is answered with the runbook's Chinese title and summary.
-_CHINESE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 MORE = "…"
 USAGE = (
     "Paste an error (istio-proxy/istiod logs, an access-log line, curl -v output, kubectl events) after the command."
@@ -29,7 +26,7 @@ class Other:
 
 @dataclass(frozen=True)
 class Answer:
-    language: str  # "en" or "zh": the asker's
+    language: kb.Language  # the asker's (`kb.language_of`)
     found: bool  # False: no runbook at least medium; the fields below then describe the best guess, if any
     id: str = ""
     title: str = ""
@@ -45,13 +42,9 @@ class Answer:
         return asdict(self)
 
 
-def language_of(text: str) -> str:
-    return "zh" if _CHINESE.search(text) else "en"
-
-
 def answer_of(report: kb.MatchReport, text: str, site_url: str | None = None) -> Answer:
     """The chat answer for a paste: the best result, its evidence in words, its first commands filled in."""
-    language = language_of(text)
+    language = kb.language_of(text)
     if not report.results:
         return Answer(language, found=False)
     best, values = report.results[0], report.values

@@ -1,10 +1,17 @@
-"""DingTalk enterprise robot callback: `timestamp` (ms) and `sign` headers, a one-hour window, markdown reply."""
+"""DingTalk enterprise robot callback: `timestamp` (ms) and `sign` headers, a one-hour window, markdown reply.
+
+The reply goes to the callback's `sessionWebhook` (POST the message as JSON; no token needed) until its
+`sessionWebhookExpiredTime` (ms). DingTalk signs only the timestamp, not the body, so a replayed signature may
+carry any URL: kb posts only to hosts on an allow-list, over HTTPS unless an entry names another scheme.
+"""
 
 from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from .answer import Answer, clip, markdown
 from .signing import fresh, header, hmac_sha256, same
@@ -43,3 +50,46 @@ def reply(answer: Answer) -> dict[str, Any]:
         "msgtype": "markdown",
         "markdown": {"title": clip(title, 100), "text": clip(markdown(answer), MARKDOWN_MAX)},
     }
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """One allow-list entry: `oapi.dingtalk.com`, `host:8443`, `.dingtalk.com` (subdomains), `http://127.0.0.1:9`."""
+
+    scheme: str
+    host: str
+    port: int | None
+
+    @classmethod
+    def parse(cls, entry: str) -> Allowed:
+        scheme, _, rest = entry.strip().lower().rpartition("://")
+        host, _, port = rest.strip("/").partition(":")
+        return cls(scheme or "https", host, int(port) if port.isdigit() else None)
+
+    def admits(self, scheme: str, host: str, port: int | None) -> bool:
+        default = {"https": 443, "http": 80}.get(scheme)
+        if scheme != self.scheme or (port or default) != (self.port or default):
+            return False
+        return host == self.host or (self.host.startswith(".") and host.endswith(self.host))
+
+
+def allow_list(setting: str) -> tuple[Allowed, ...]:
+    return tuple(Allowed.parse(entry) for entry in setting.split(",") if entry.strip())
+
+
+def session_webhook(document: Any, allowed: tuple[Allowed, ...], now: float) -> tuple[str | None, str]:
+    """The callback's sessionWebhook if kb may post to it now, else None and why not."""
+    if not isinstance(document, dict) or not isinstance(document.get("sessionWebhook"), str):
+        return None, "the callback has no sessionWebhook"
+    url = document["sessionWebhook"]
+    expires = document.get("sessionWebhookExpiredTime")
+    if isinstance(expires, int | float) and not isinstance(expires, bool) and expires / 1000 <= now:
+        return None, "the sessionWebhook has expired"
+    try:
+        parts = urlsplit(url)
+        host, port = (parts.hostname or ""), parts.port
+    except ValueError:
+        return None, "the sessionWebhook is not a URL"
+    if parts.username or parts.password or not any(a.admits(parts.scheme, host, port) for a in allowed):
+        return None, f"the sessionWebhook's host {host or '?'} is not in KB_DINGTALK_WEBHOOK_HOSTS"
+    return url, ""

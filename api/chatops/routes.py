@@ -6,12 +6,13 @@ An adapter whose secret is not set answers 404: it is disabled, never open.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 import kb
@@ -21,9 +22,11 @@ from ..errors import AdapterDisabled, InvalidBody
 from ..models import EXAMPLE_PASTE, problems
 from ..service import checked_text, decode, parse_json
 from . import dingtalk, feishu, slack, teams, webhook, wecom
-from .answer import Answer, answer_of, language_of, markdown
+from .answer import Answer, answer_of, markdown
+from .delivery import Outbox
 from .signing import same
 
+log = logging.getLogger("kb_api.chatops")
 router = APIRouter(prefix="/v1/chatops", tags=["chatops"])
 ERRORS = problems(401, 404, 413, 422, 503)
 # A chat answer names the best runbook and a few others.
@@ -55,6 +58,11 @@ def _clock(request: Request) -> float:
     return now()
 
 
+def _outbox(request: Request) -> Outbox:
+    outbox: Outbox = request.app.state.outbox
+    return outbox
+
+
 def _secret(value: str | None, name: str) -> str:
     if not value:
         raise AdapterDisabled(f"this chat adapter is disabled: set {name} to enable it")
@@ -67,7 +75,7 @@ def answer(request: Request, text: str) -> Answer:
     try:
         report = kb.match(checked_text(text), lib, CHAT_RESULTS)
     except kb.KBError:
-        return Answer(language_of(text), found=False)
+        return Answer(kb.language_of(text), found=False)
     return answer_of(report, text, settings_of(request).site_url)
 
 
@@ -84,7 +92,7 @@ async def slack_command(request: Request) -> JSONResponse:
 
 @router.post("/feishu", summary="Feishu/Lark event callback (plain or encrypted)", responses=ERRORS,
              openapi_extra=FEISHU_EXAMPLE)  # fmt: skip
-async def feishu_event(request: Request) -> JSONResponse:
+async def feishu_event(request: Request, background: BackgroundTasks) -> JSONResponse:
     settings = settings_of(request)
     token = _secret(settings.feishu_verification_token, "KB_FEISHU_VERIFICATION_TOKEN")
     raw = await request.body()
@@ -98,7 +106,15 @@ async def feishu_event(request: Request) -> JSONResponse:
     same(token, event.token)
     if event.challenge is not None:
         return JSONResponse({"challenge": event.challenge})
-    return JSONResponse(feishu.card(answer(request, event.text)))
+    outbox = _outbox(request)
+    if not outbox.seen.first(event.event_id, event.message_id):
+        return JSONResponse({})  # Feishu retried an event kb already answered
+    card = feishu.card(answer(request, event.text))
+    if outbox.feishu is None or not event.message_id:
+        return JSONResponse(card)
+    # Answered at once (Feishu re-sends after 3 s); the card follows through the message API.
+    background.add_task(outbox.feishu_reply, event.message_id, card)
+    return JSONResponse({})
 
 
 def _is_challenge(document: dict[str, Any], key: str | None) -> bool:
@@ -109,11 +125,21 @@ def _is_challenge(document: dict[str, Any], key: str | None) -> bool:
 
 
 @router.post("/dingtalk", summary="DingTalk robot callback", responses=ERRORS, openapi_extra=DINGTALK_EXAMPLE)
-async def dingtalk_message(request: Request) -> JSONResponse:
+async def dingtalk_message(request: Request, background: BackgroundTasks) -> JSONResponse:
     secret = _secret(settings_of(request).dingtalk_app_secret, "KB_DINGTALK_APP_SECRET")
     raw = await request.body()
-    dingtalk.verify(raw, request.headers, secret, _clock(request))
-    return JSONResponse(dingtalk.reply(answer(request, dingtalk.message_text(parse_json(raw)))))
+    now = _clock(request)
+    dingtalk.verify(raw, request.headers, secret, now)
+    document = parse_json(raw)
+    reply = dingtalk.reply(answer(request, dingtalk.message_text(document)))
+    outbox = _outbox(request)
+    url, why_not = dingtalk.session_webhook(document, outbox.dingtalk_hosts, now)
+    if url is None:
+        log.info("DingTalk: answering in the callback's response only: %s", why_not)
+        return JSONResponse(reply)
+    # DingTalk shows what is posted to the session webhook; the callback's response is only its acknowledgement.
+    background.add_task(outbox.dingtalk_reply, url, reply)
+    return JSONResponse({})
 
 
 def _wecom_keys(request: Request) -> wecom.Keys:
@@ -143,16 +169,25 @@ async def wecom_verify_url(request: Request) -> PlainTextResponse:
 
 
 @router.post("/wecom", summary="WeCom encrypted XML message", responses=ERRORS, openapi_extra=WECOM_EXAMPLE)
-async def wecom_message(request: Request) -> Response:
+async def wecom_message(request: Request, background: BackgroundTasks) -> Response:
     keys = _wecom_keys(request)
     raw = await request.body()
     encrypted = wecom.xml_fields(decode(raw)).get("Encrypt", "")
     wecom.verify(request.query_params, encrypted, keys, _clock(request))
     message = wecom.xml_fields(wecom.decrypt(encrypted, keys))
+    outbox = _outbox(request)
+    msg_id = message.get("MsgId", "")
+    if message.get("MsgType") == "event" or not outbox.seen.first(f"wecom:{msg_id}" if msg_id else ""):
+        return Response(b"")  # an event (the app opened, a member followed it), or a retry kb already answered
     text = message.get("Content", "") if message.get("MsgType") == "text" else ""
+    sender = message.get("FromUserName", "")
+    reply = answer(request, text)
+    if outbox.wecom is not None and sender:
+        # An empty response means "no passive reply"; the markdown follows through the message API.
+        background.add_task(outbox.wecom_send, reply, sender)
+        return Response(b"")
     timestamp, nonce = request.query_params["timestamp"], request.query_params["nonce"]
-    body = wecom.reply_xml(answer(request, text), message.get("FromUserName", ""), keys, timestamp, nonce)
-    return Response(body, media_type="application/xml")
+    return Response(wecom.reply_xml(reply, sender, keys, timestamp, nonce), media_type="application/xml")
 
 
 async def _signed_json(request: Request, secret: str, platform: Any) -> Any:

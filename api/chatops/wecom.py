@@ -2,8 +2,12 @@
 timestamp, nonce and ciphertext, AES-256-CBC XML bodies, and an encrypted passive reply.
 
 A passive reply (the callback's own response) may be text, image, voice, video or news, not markdown, and its
-text holds at most 2048 bytes (developer.work.weixin.qq.com/document/path/90241); markdown up to 4096 bytes
-exists only for messages sent through the message API, which needs the app's secret and outbound access.
+text holds at most 2048 bytes (developer.work.weixin.qq.com/document/path/90241). Markdown goes through the
+message API instead: an access_token from GET /cgi-bin/gettoken?corpid=&corpsecret= (valid `expires_in`
+seconds), then POST /cgi-bin/message/send?access_token= with msgtype markdown to the sender. That API's markdown
+holds at most 2048 bytes of UTF-8 (document/path/90236); the 4096 bytes often quoted belong to the group robot
+webhook (document/path/99110), which cannot answer one person. The callback is then answered with an empty body,
+which WeCom takes as "no passive reply".
 
 The AES key is Base64(EncodingAESKey + "="), the IV its first 16 bytes; the plaintext is 16 random bytes,
 the message length (4 bytes, network order), the message and the receiving corp id, padded to 32 bytes.
@@ -17,18 +21,26 @@ import os
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
 from defusedxml import ElementTree
 
 from ..errors import InvalidBody, Unauthorized
 from . import aes
-from .answer import Answer, clip_bytes, plain
+from .answer import Answer, clip_bytes, markdown, plain
 from .signing import b64decode, fresh, same
 
 REPLAY_WINDOW = 300
 TEXT_MAX_BYTES = 2048
+MARKDOWN_MAX_BYTES = 2048
 BLOCK = 32
+TOKEN_PATH = "/cgi-bin/gettoken"
+SEND_PATH = "/cgi-bin/message/send"
+# Invalid and expired access_token: fetch another. System busy and over the API's rate: try again.
+TOKEN_REFUSED = frozenset({40014, 42001})
+BUSY = frozenset({-1, 45009})
 
 
 @dataclass(frozen=True)
@@ -104,3 +116,22 @@ def reply_xml(answer: Answer, to_user: str, keys: Keys, timestamp: str, nonce: s
 def _cdata(text: str) -> str:
     # "]]>" inside the text would end the section early; split it across two sections.
     return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def token_query(corp_id: str, corp_secret: str) -> str:
+    return urlencode({"corpid": corp_id, "corpsecret": corp_secret})
+
+
+def token_of(document: dict[str, Any]) -> tuple[str, float] | None:
+    """The access_token and its lifetime in seconds, or None when WeCom refused the corp id or secret."""
+    token = document.get("access_token")
+    if document.get("errcode", 0) != 0 or not isinstance(token, str) or not token:
+        return None
+    lifetime = document.get("expires_in")
+    return token, float(lifetime) if isinstance(lifetime, int | float) and lifetime > 0 else 3600.0
+
+
+def markdown_message(answer: Answer, to_user: str, agent_id: int) -> dict[str, Any]:
+    """The message API's markdown to one member: WeCom's markdown has inline code only, no fences."""
+    content = clip_bytes(markdown(answer, code=False), MARKDOWN_MAX_BYTES)
+    return {"touser": to_user, "msgtype": "markdown", "agentid": agent_id, "markdown": {"content": content}}
