@@ -19,7 +19,10 @@ from kb.vocabulary import PLACEHOLDERS
 from kb.yamldoc import Path_, parse_manifest
 
 PLACEHOLDER = re.compile(r"\$([A-Z][A-Z0-9_]*)")
-VERSION_RANGE = r"^(>=|<=|>|<|==)[0-9]+\.[0-9]+(\.[0-9]+)?(, *(>=|<=|>|<|==)[0-9]+\.[0-9]+(\.[0-9]+)?)*$"
+_CONSTRAINT = r"(>=|<=|>|<|==)[0-9]+\.[0-9]+(\.[0-9]+)?"
+_INTERVAL = f"{_CONSTRAINT}(, *{_CONSTRAINT})*"
+# Intervals joined by `||`: `>=1.25.4, <1.26 || >=1.26.1` (what shipped in patches of two minor lines).
+VERSION_RANGE = f"^{_INTERVAL}( *\\|\\| *{_INTERVAL})*$"
 
 
 @dataclass(frozen=True)

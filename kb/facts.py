@@ -24,7 +24,9 @@ from kb.yamldoc import Path_
 
 FACTS_FILE = "istio-facts.json"
 _CODE = re.compile(r"\bIST[0-9]{4}\b")
-_ISTIOCTL = re.compile(r"\bistioctl\s+((?:x|experimental)\s+)?([a-z][a-z0-9-]*)(?:\s+([a-z][a-z0-9-]*))?")
+# An istioctl invocation: the words up to the end of the shell command (a pipe, `;`, `&&`, `)` or a newline).
+_ISTIOCTL = re.compile(r"\bistioctl((?:[ \t]+[^\s|;&)]+)*)")
+_WORD = re.compile(r"[a-z][a-z0-9-]*")
 # What counts as ambient diagnosis: ztunnel's own view, its logs, or a waypoint's state.
 _AMBIENT_DIAGNOSIS = re.compile(r"ztunnel-config|\bztunnel\b|\bwaypoint\b")
 
@@ -33,11 +35,10 @@ _AMBIENT_DIAGNOSIS = re.compile(r"ztunnel-config|\bztunnel\b|\bwaypoint\b")
 class Facts:
     minors: tuple[str, ...]
     codes: dict[str, Any]
-    words: dict[str, list[list[str]]]
-    pairs: dict[str, list[list[str]]]
+    paths: dict[str, list[list[str]]]  # "experimental waypoint status" -> minor-line spans that have it
+    aliases: dict[str, dict[str, str]]  # parent path -> {alias: word}: {"": {"x": "experimental"}}
     terms: dict[str, Any]
     defaults: dict[str, dict[str, str]]
-    families: dict[str, list[list[str]]]  # word -> spans where it has any subcommand
 
     def lines(self, span: Range) -> list[str]:
         """The known minor lines a range admits."""
@@ -54,19 +55,11 @@ def load_facts() -> Facts:
     return Facts(
         minors=tuple(data["minors"]),
         codes=data["analyzer_codes"],
-        words=data["istioctl"]["words"],
-        pairs=data["istioctl"]["pairs"],
+        paths=data["istioctl"]["paths"],
+        aliases=data["istioctl"]["aliases"],
         terms=data["terms"],
         defaults=data["defaults"],
-        families=_families(data["istioctl"]["pairs"]),
     )
-
-
-def _families(pairs: dict[str, list[list[str]]]) -> dict[str, list[list[str]]]:
-    families: dict[str, list[list[str]]] = {}
-    for pair, spans in pairs.items():
-        families.setdefault(pair.split(" ", 1)[0], []).extend(spans)
-    return families
 
 
 @dataclass(frozen=True)
@@ -118,9 +111,8 @@ def _text_problems(text: str, is_command: bool, span: Range, facts: Facts) -> It
     for code in dict.fromkeys(_CODE.findall(text)):
         yield from _code_problems(code, span, lines, claimed, facts)
     if is_command:
-        for experimental, first, second in _ISTIOCTL.findall(text):
-            # Under `x` the facts know the words, not which experimental command holds which.
-            yield from _command_problems(first, "" if experimental else second, lines, claimed, facts)
+        for words in _ISTIOCTL.findall(text):
+            yield from _command_problems(words.split(), lines, claimed, facts)
     for term, fact in facts.terms.items():
         if term in text:
             missing = [line for line in lines if line not in fact["lines"]]
@@ -134,35 +126,77 @@ def _code_problems(code: str, span: Range, lines: list[str], claimed: str, facts
     if fact is None:
         yield f"analyzer code {code} is in no Istio release ({FACTS_FILE})"
         return
+    # A code ships where an analyzer reports it; a message catalog entry alone is never reported.
+    ships = shipping_range(fact["lines"], facts.minors) or "no release"
+    name = f"analyzer code {code} ({fact['name']})"
     missing = [line for line in lines if line not in fact["lines"]]
     if missing:
-        name, first = fact["name"], fact["first"]
-        yield f"analyzer code {code} ({name}) first ships in istioctl {first}, not in {_list(missing)}, but {claimed}"
+        listed = [line for line in missing if line in fact.get("catalog_only", {})]
+        note = f" (the {_list(listed)} message catalogs list it, but no analyzer reports it)" if listed else ""
+        yield f"{name} ships in istioctl {ships}, not in {_list(missing)}{note}, but {claimed}"
         return
     for line in lines:
         first = parse_release(fact["lines"][line])
         if first.patch and span.admits(Release(first.major, first.minor, first.patch - 1)):
-            yield f"analyzer code {code} ({fact['name']}) ships in the {line} line only from {first}, but {claimed}"
+            yield f"{name} ships in the {line} line only from {first} (it ships in istioctl {ships}), but {claimed}"
             return
 
 
-def _command_problems(first: str, second: str, lines: list[str], claimed: str, facts: Facts) -> Iterator[str]:
-    spans = facts.words.get(first)
-    if spans is None:
-        yield f"`istioctl {first}` is a command of no Istio release ({FACTS_FILE})"
+def shipping_range(first_patch: dict[str, str], minors: tuple[str, ...]) -> str:
+    """The range of releases that ship a code, from the first patch of each minor line that has it:
+    {1.25: 1.25.4, 1.26: 1.26.1, 1.27: 1.27.0, ...} -> `>=1.25.4, <1.26 || >=1.26.1`."""
+    intervals: list[list[str]] = []
+    for line in minors:
+        first = first_patch.get(line)
+        if intervals and len(intervals[-1]) == 1 and (first is None or not first.endswith(".0")):
+            intervals[-1].append(f"<{line}")  # the open interval ends where this line starts
+        if first is not None and (not intervals or len(intervals[-1]) == 2):
+            intervals.append([f">={first.removesuffix('.0')}"])
+    return " || ".join(", ".join(interval) for interval in intervals)
+
+
+def command_path(words: list[str], facts: Facts) -> tuple[list[str], list[str]]:
+    """The longest istioctl command path `words` name in some release (aliases resolved), as
+    (canonical path, words as typed): `x waypoint status NAME` -> (experimental waypoint status, x waypoint status)."""
+    path: list[str] = []
+    typed: list[str] = []
+    skip = False
+    for word in words:
+        if skip or word.startswith("-"):
+            # A flag before the command words (`--context $CTX`): its value is not a command either.
+            skip = word.startswith("-") and "=" not in word and not path
+            continue
+        if not _WORD.fullmatch(word):
+            break
+        canonical = facts.aliases.get(" ".join(path), {}).get(word, word)
+        if " ".join([*path, canonical]) not in facts.paths:
+            break
+        path.append(canonical)
+        typed.append(word)
+    return path, typed
+
+
+def _command_problems(words: list[str], lines: list[str], claimed: str, facts: Facts) -> Iterator[str]:
+    path, typed = command_path(words, facts)
+    if not path:
+        first = next((word for word in words if _WORD.fullmatch(word)), None)
+        if first is not None and not words[0].startswith("-"):
+            yield f"`istioctl {first}` is a command of no Istio release ({FACTS_FILE})"
         return
+    spans = facts.paths[" ".join(path)]
     missing = [line for line in lines if not facts.in_spans(spans, line)]
     if missing:
-        yield f"`istioctl {first}` is not in istioctl {_list(missing)}, but {claimed}"
-        return
-    pair = facts.pairs.get(f"{first} {second}") if second else None
-    if pair is not None:
-        # Only lines where `first` has known subcommands at all: older istioctl defined every command in
-        # one package, where the facts cannot tell a subcommand from a sibling.
-        family = facts.families.get(first, [])
-        missing = [line for line in lines if facts.in_spans(family, line) and not facts.in_spans(pair, line)]
-        if missing:
-            yield f"`istioctl {first} {second}` is not in istioctl {_list(missing)}, but {claimed}"
+        there = _elsewhere(path, typed, missing[0], facts)
+        yield f"`istioctl {' '.join(typed)}` is not in istioctl {_list(missing)}{there}, but {claimed}"
+
+
+def _elsewhere(path: list[str], typed: list[str], line: str, facts: Facts) -> str:
+    """Where the same command lives in `line`: under `experimental` (`x`), or out of it."""
+    moved, shown = (path[1:], typed[1:]) if path[0] == "experimental" else (["experimental", *path], ["x", *typed])
+    spans = facts.paths.get(" ".join(moved))
+    if spans is not None and facts.in_spans(spans, line):
+        return f" (it has `istioctl {' '.join(shown)}`)"
+    return ""
 
 
 def _ambient_problems(runbook: Runbook) -> Iterator[VersionProblem]:

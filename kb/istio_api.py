@@ -24,10 +24,16 @@ def parse_version(text: str) -> Version:
 
 
 def lower_bound(version_range: str) -> Version:
-    """The oldest release a range such as `>=1.6, <1.9.2` admits; (0,) when it has no lower bound."""
-    bounds = [c.strip() for c in version_range.split(",")]
-    lows = [parse_version(c.lstrip(">=")) for c in bounds if c.startswith((">=", "==", ">"))]
-    return max(lows) if lows else (0,)
+    """The oldest release a range such as `>=1.6, <1.9.2` (or a union of such) admits; (0,) when it has no
+    lower bound."""
+    lows = []
+    for alternative in version_range.split("||"):
+        bounds = [c.strip() for c in alternative.split(",")]
+        found = [parse_version(c.lstrip(">=")) for c in bounds if c.startswith((">=", "==", ">"))]
+        if not found:
+            return (0,)
+        lows.append(max(found))
+    return min(lows)
 
 
 def resource_problems(resource: Mapping[str, Any], oldest: Version) -> list[str]:

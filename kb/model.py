@@ -106,9 +106,18 @@ Source = Annotated[
 ]
 VersionRange = Annotated[
     str,
-    AfterValidator(_fullmatch(VERSION_RANGE, "must be a version range such as `>=1.10` or `>=1.6, <1.9.2`")),
+    AfterValidator(
+        _fullmatch(
+            VERSION_RANGE, "must be a version range such as `>=1.10`, `>=1.6, <1.9.2` or `>=1.25.4, <1.26 || >=1.26.1`"
+        )
+    ),
     WithJsonSchema(
-        {"type": "string", "pattern": VERSION_RANGE, "description": "Istio versions, e.g. `>=1.10` or `>=1.6, <1.9.2`."}
+        {
+            "type": "string",
+            "pattern": VERSION_RANGE,
+            "description": "Istio versions, e.g. `>=1.10` or `>=1.6, <1.9.2`; `||` joins intervals, any of which may "
+            "hold: `>=1.25.4, <1.26 || >=1.26.1`.",
+        }
     ),
 ]
 Weight = Annotated[float, Strict(), Field(gt=0, le=10)]

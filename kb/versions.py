@@ -1,9 +1,12 @@
 """Istio version ranges and the view of a runbook for one Istio release. Pure functions, no I/O.
 
 A range is the text runbooks use in `applies_to.istio` and in a step's, signature's or note's `istio`
-field: constraints joined by commas, all of which must hold (`>=1.22`, `>=1.22, <1.24`, `==1.14`).
-A release asked for without a patch number (`1.22`) stands for its whole minor line: a range holds for
-it when it holds for at least one `1.22.z`, so `>=1.25.4` is shown for `1.25` with its range as label.
+field: one or more intervals joined by `||`, any of which may hold; an interval is constraints joined by
+commas, all of which must hold (`>=1.22`, `>=1.22, <1.24`, `==1.14`, `>=1.25.4, <1.26 || >=1.26.1`).
+The union is for what shipped in patch releases of several minor lines at once (IST0173 first came in
+1.25.4 and 1.26.1). A release asked for without a patch number (`1.22`) stands for its whole minor line:
+a range holds for it when it holds for at least one `1.22.z`, so `>=1.25.4` is shown for `1.25`, with a
+note naming the first patch it holds from.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ _RELEASE = re.compile(r"^v?([0-9]+)\.([0-9]+)(?:\.([0-9]+))?$")
 _CONSTRAINT = re.compile(r"^(>=|<=|>|<|==)\s*([0-9]+)\.([0-9]+)(?:\.([0-9]+))?$")
 # Larger than any real patch number: the last release of a minor line.
 _LAST_PATCH = 1 << 30
+UNION = "||"
 
 
 @dataclass(frozen=True)
@@ -54,36 +58,24 @@ def parse_release(text: str) -> Release:
 
 
 @dataclass(frozen=True)
-class Range:
-    """The releases a range admits, as one interval: [low, high] with inclusive flags (None = unbounded)."""
+class Interval:
+    """Releases from `low` to `high` with inclusive flags (None = unbounded)."""
 
-    text: str
     low: Version | None
     low_inclusive: bool
     high: Version | None
     high_inclusive: bool
 
-    def admits(self, release: Release) -> bool:
-        """Whether some release of `release` (a minor line, or one patch) lies in the range."""
-        return _overlaps(self, release.first, release.last)
+    def clip(self, first: Version, last: Version) -> tuple[Version, Version] | None:
+        """The first and last release of [first, last] this interval admits (patches are whole numbers)."""
+        start, end = first, last
+        if self.low is not None and (self.low > start or (self.low == start and not self.low_inclusive)):
+            start = self.low if self.low_inclusive else (*self.low[:2], self.low[2] + 1)
+        if self.high is not None and (self.high < end or (self.high == end and not self.high_inclusive)):
+            end = self.high if self.high_inclusive else (*self.high[:2], self.high[2] - 1)
+        return (start, end) if start <= end else None
 
-    def contains(self, other: Range) -> bool:
-        """Whether every release `other` admits is admitted here too."""
-        low_ok = self.low is None or (
-            other.low is not None
-            and (other.low > self.low or (other.low == self.low and (self.low_inclusive or not other.low_inclusive)))
-        )
-        high_ok = self.high is None or (
-            other.high is not None
-            and (
-                other.high < self.high
-                or (other.high == self.high and (self.high_inclusive or not other.high_inclusive))
-            )
-        )
-        return low_ok and high_ok
-
-    def meet(self, other: Range) -> Range:
-        """The releases both ranges admit."""
+    def meet(self, other: Interval) -> Interval:
         low, low_inclusive = self.low, self.low_inclusive
         if other.low is not None and (low is None or other.low > low or (other.low == low and not other.low_inclusive)):
             low, low_inclusive = other.low, other.low_inclusive
@@ -92,7 +84,7 @@ class Range:
             high is None or other.high < high or (other.high == high and not other.high_inclusive)
         ):
             high, high_inclusive = other.high, other.high_inclusive
-        return Range(_render(low, low_inclusive, high, high_inclusive), low, low_inclusive, high, high_inclusive)
+        return Interval(low, low_inclusive, high, high_inclusive)
 
     @property
     def empty(self) -> bool:
@@ -101,18 +93,92 @@ class Range:
         return self.low > self.high or (self.low == self.high and not (self.low_inclusive and self.high_inclusive))
 
     def __str__(self) -> str:
+        parts = []
+        if self.low is not None:
+            parts.append((">=" if self.low_inclusive else ">") + shown(self.low))
+        if self.high is not None:
+            # `<=1.25.0` is one release, `<=1.25` the whole line: only the line's last release drops the patch.
+            short = not self.high_inclusive or self.high[2] == _LAST_PATCH
+            parts.append(("<=" if self.high_inclusive else "<") + (shown(self.high) if short else _full(self.high)))
+        return ", ".join(parts) or ">=0.0"
+
+
+def shown(version: Version) -> str:
+    """`1.25.4`; `1.25` for a minor line's first (`.0`) or last release."""
+    if version[2] == _LAST_PATCH or version[2] == 0:
+        return f"{version[0]}.{version[1]}"
+    return _full(version)
+
+
+def _full(version: Version) -> str:
+    return ".".join(map(str, version))
+
+
+@dataclass(frozen=True)
+class Range:
+    """The releases a range admits: a union of intervals (empty: none)."""
+
+    text: str
+    intervals: tuple[Interval, ...]
+
+    def admits(self, release: Release) -> bool:
+        """Whether some release of `release` (a minor line, or one patch) lies in the range."""
+        return any(interval.clip(release.first, release.last) for interval in self.intervals)
+
+    def part_of(self, release: Release) -> str | None:
+        """For a minor line the range admits only in part, which part (`from 1.25.4`); None when all or none."""
+        if release.patch is not None:
+            return None
+        pieces = sorted(piece for i in self.intervals if (piece := i.clip(release.first, release.last)))
+        if not pieces or any(piece == (release.first, release.last) for piece in pieces):
+            return None
+        return " and ".join(_piece(start, end, release) for start, end in pieces)
+
+    def meet(self, other: Range) -> Range:
+        """The releases both ranges admit."""
+        met = [a.meet(b) for a in self.intervals for b in other.intervals]
+        kept = tuple(dict.fromkeys(interval for interval in met if not interval.empty))
+        return Range(f" {UNION} ".join(map(str, kept)) if kept else "(none)", kept)
+
+    @property
+    def empty(self) -> bool:
+        return not self.intervals
+
+    @property
+    def low(self) -> Version | None:
+        """The oldest release the range admits; None when it has no lower bound."""
+        lows = [interval.low for interval in self.intervals]
+        return None if not lows or None in lows else min(low for low in lows if low is not None)
+
+    def __str__(self) -> str:
         return self.text
 
 
+def _piece(start: Version, end: Version, line: Release) -> str:
+    if end == line.last:
+        return f"from {_full(start)}"
+    if start == line.first:
+        return f"up to {_full(end)}"
+    return f"{_full(start)} to {_full(end)}"
+
+
 def parse_range(text: str) -> Range:
-    """`>=1.22, <1.24` -> Range; a malformed range is a usage error (the model validates runbooks first)."""
+    """`>=1.22, <1.24` or `>=1.25.4, <1.26 || >=1.26.1` -> Range; a malformed range is a usage error (the
+    model validates runbooks first)."""
+    intervals = tuple(_interval(text, alternative) for alternative in text.split(UNION))
+    return Range(text, tuple(interval for interval in intervals if not interval.empty))
+
+
+def _interval(text: str, alternative: str) -> Interval:
     low: Version | None = None
     high: Version | None = None
     low_inclusive = high_inclusive = True
-    for part in text.split(","):
+    for part in alternative.split(","):
         found = _CONSTRAINT.match(part.strip())
         if not found:
-            raise UsageError(f"not a version range: {text!r}; use e.g. `>=1.22` or `>=1.22, <1.24`")
+            raise UsageError(
+                f"not a version range: {text!r}; use e.g. `>=1.22`, `>=1.22, <1.24` or `>=1.25.4, <1.26 || >=1.26.1`"
+            )
         op, major, minor, patch = found.groups()
         version = (int(major), int(minor), int(patch or 0))
         if op in (">=", ">", "=="):
@@ -125,32 +191,12 @@ def parse_range(text: str) -> Range:
             top = version if op == "<" or patch is not None else (version[0], version[1], _LAST_PATCH)
             if high is None or top < high or (top == high and not inclusive):
                 high, high_inclusive = top, inclusive
-    return Range(text, low, low_inclusive, high, high_inclusive)
-
-
-def _render(low: Version | None, low_inclusive: bool, high: Version | None, high_inclusive: bool) -> str:
-    def shown(version: Version) -> str:
-        if version[2] == _LAST_PATCH:
-            return f"{version[0]}.{version[1]}"
-        return f"{version[0]}.{version[1]}" + (f".{version[2]}" if version[2] else "")
-
-    parts = []
-    if low is not None:
-        parts.append((">=" if low_inclusive else ">") + shown(low))
-    if high is not None:
-        parts.append(("<=" if high_inclusive else "<") + shown(high))
-    return ", ".join(parts) or ">=0.0"
-
-
-def _overlaps(span: Range, first: Version, last: Version) -> bool:
-    if span.low is not None and (last < span.low or (last == span.low and not span.low_inclusive)):
-        return False
-    return not (span.high is not None and (first > span.high or (first == span.high and not span.high_inclusive)))
+    return Interval(low, low_inclusive, high, high_inclusive)
 
 
 def label(text: str) -> str:
-    """How a version-limited item is marked on a page: `[Istio >=1.24]`."""
-    return f"[Istio {text}]"
+    """How a version-limited item is marked on a page: `[Istio >=1.24]`, `[Istio >=1.25.4, <1.26 or >=1.26.1]`."""
+    return f"[Istio {' or '.join(part.strip() for part in text.split(UNION))}]"
 
 
 @dataclass(frozen=True)
@@ -161,6 +207,7 @@ class Difference:
     index: int  # position in the full runbook, 0-based
     what: str  # the step text, signature name or note
     istio: str  # the range it holds for
+    part: str | None = None  # kept, but holds for only this part of the minor line asked for: `from 1.25.4`
 
     def __str__(self) -> str:
         return f"{self.section}[{self.index}] holds for Istio {self.istio} only: {self.what}"
@@ -174,15 +221,22 @@ class VersionView:
     runbook: Runbook
     applies: bool  # whether `applies_to.istio` admits the release at all
     differences: tuple[Difference, ...]
+    # Kept items (and the runbook itself, section "applies_to") that hold for only part of the minor line asked.
+    partial: tuple[Difference, ...] = ()
 
     def notes(self) -> list[str]:
-        """What a reader of this view must know: the release does not apply, and what was left out."""
+        """What a reader of this view must know: the release does not apply, what was left out, and what holds
+        only from (or up to) some patch of the minor line asked for."""
         lines = []
         if not self.applies:
             lines.append(
                 f"{self.runbook.id} is written for Istio {self.runbook.applies_to.istio}, not for {self.release}"
             )
         lines += [f"for Istio {self.release}, left out: {difference}" for difference in self.differences]
+        for item in self.partial:
+            where = "the runbook" if item.section == "applies_to" else f"{item.section}[{item.index}]"
+            what = "" if item.section == "applies_to" else f": {item.what}"
+            lines.append(f"for Istio {self.release}, {where} holds only {item.part} (Istio {item.istio}){what}")
         return lines
 
 
@@ -194,22 +248,29 @@ def for_release(runbook: Runbook, release: Release | str) -> VersionView:
     asked = parse_release(release) if isinstance(release, str) else release
     update: dict[str, tuple[object, ...]] = {}
     differences: list[Difference] = []
+    overall = parse_range(runbook.applies_to.istio)
+    part = overall.part_of(asked)
+    partial = [Difference("applies_to", 0, runbook.id, overall.text, part)] if part else []
     for section in _SECTIONS:
         kept: list[object] = []
         for index, item in enumerate(getattr(runbook, section)):
             istio = getattr(item, "istio", None)
-            if istio is None or parse_range(istio).admits(asked):
+            span = None if istio is None else parse_range(istio)
+            if span is None or span.admits(asked):
                 kept.append(item)
+                # Only what the item narrows beyond the runbook's own range is news to the reader.
+                part = None if span is None else overall.meet(span).part_of(asked)
+                if part and part != overall.part_of(asked):
+                    partial.append(Difference(section, index, _what(item), str(istio), part))
             else:
-                differences.append(Difference(section, index, _what(item), istio))
+                differences.append(Difference(section, index, _what(item), str(istio)))
         update[section] = tuple(kept)
     # Fix and diagnosis need at least one step; a view that would lose them all keeps them, listed as differing.
     for section in ("diagnosis", "fix"):
         if not update[section]:
             update[section] = getattr(runbook, section)
     view = runbook.model_copy(update=update)
-    applies = parse_range(runbook.applies_to.istio).admits(asked)
-    return VersionView(asked, view, applies, tuple(differences))
+    return VersionView(asked, view, overall.admits(asked), tuple(differences), tuple(partial))
 
 
 def holds(istio: str | None, release: Release) -> bool:

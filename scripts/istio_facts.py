@@ -5,10 +5,14 @@
 ISTIO_GIT_DIR and API_GIT_DIR are clones (bare is fine) of github.com/istio/istio and github.com/istio/api.
 Only release tags are read (`1.22.0`, `1.22.3`, ...; no alpha/beta/rc), so the facts say what shipped:
 
-- analyzer codes: `pkg/config/analysis/msg/messages.yaml` at every patch tag; for each code the first
-  release of every minor line that has it (IST0173 first shipped in a patch release of 1.25 and 1.26);
-- istioctl commands: every `Use:` word and alias under `istioctl/` at each minor's `.0`, grouped by Go
-  package directory, so `waypoint` -> `status` means both are defined in one package in that release;
+- analyzer codes: `pkg/config/analysis/msg/messages.yaml` at every patch tag, and whether any Go code outside
+  the generated catalog calls the code's constructor (`msg.NewDestinationRuleSubsetNotSelectPods(`) there:
+  a code ships when an analyzer can report it. For each code the first release of every minor line that
+  reports it (`lines`), and the lines whose catalog defines it while nothing reports it (`catalog_only`:
+  IST0173 and IST0174 entered the 1.25.4 and 1.26.1 catalogs with a backport, their analyzer only in 1.27.0);
+- istioctl commands: at each minor's `.0`, the full command paths (`experimental waypoint status`,
+  `waypoint status`) with each parent's aliases (`x` -> `experimental`), followed from the root command's
+  AddCommand wiring (scripts/istioctl_tree.py);
 - terms: status conditions, labels, messages and fields runbooks name, with the minor lines that have them;
 - defaults: the default of each feature flag runbooks rely on, per minor line.
 
@@ -27,20 +31,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from istioctl_tree import command_tree
 
 STABLE = re.compile(r"^v?([0-9]+)\.([0-9]+)\.([0-9]+)$")
-USE = re.compile(r'\bUse:\s+"([a-z][a-z0-9-]*)')
-ALIASES = re.compile(r"\bAliases:\s+\[\]string\{([^}]*)\}")
+CONSTRUCTOR = r"\bNew[A-Z][A-Za-z0-9]*\("
 REGISTER = re.compile(r'env\.Register\w*\(\s*"([A-Z0-9_]+)"\s*,\s*([^,\n]+),')
 # Before 1.13 the analyzers lived under galley/.
 MESSAGES = ("pkg/config/analysis/msg/messages.yaml", "galley/pkg/config/analysis/msg/messages.yaml")
-# A package directory defining more command words than this gathers unrelated commands (istioctl/cmd):
-# its words count as commands, but not as each other's subcommands.
-MAX_FAMILY = 20
-# Where istioctl's commands are defined: its own tree, the install commands of the operator, `version`.
-COMMAND_DIRS = ("istioctl", "operator/cmd/mesh", "pkg/version")
-# `istioctl version` came from the istio.io/pkg module before it moved into this repository.
-EXTERNAL_COMMANDS = {"version"}
 
 # (term, kind, where to look: (repository, paths)). A term holds for a minor line when `git grep -F` finds
 # it in any of those places at that line's tags (labels moved into istio/api's generated constants in 1.24).
@@ -93,46 +90,44 @@ def text_of(version: tuple[int, ...]) -> str:
     return ".".join(map(str, version))
 
 
+def reported_names(repo: Path, tag: str) -> set[str]:
+    """Message names some non-generated, non-test Go file constructs at `tag` (`NewX(` -> `X`)."""
+    done = subprocess.run(
+        ["git", "-C", str(repo), "grep", "-hoE", CONSTRUCTOR, tag, "--", "*.go", ":!*_test.go", ":!*messages.gen.go"],
+        capture_output=True,
+        text=True,
+    )
+    return {call[len("New") : -1] for call in done.stdout.split()}
+
+
 def analyzer_codes(repo: Path, tags: list[tuple[tuple[int, int, int], str]]) -> dict[str, Any]:
     codes: dict[str, dict[str, Any]] = {}
-    seen_in: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+    reported_in: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+    defined_in: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
     for version, tag in tags:
         text = next((found for path in MESSAGES if (found := show(repo, tag, path)) is not None), None)
         if text is None:
             continue
+        reported = reported_names(repo, tag)
         for message in yaml.safe_load(text).get("messages", []):
             code = str(message["code"])
             codes.setdefault(code, {"name": message["name"], "level": message.get("level")})
-            seen_in[code].append(version)
-    for code, versions in seen_in.items():
+            defined_in[code].append(version)
+            if message["name"] in reported:
+                reported_in[code].append(version)
+    for code, fact in codes.items():
+        versions = reported_in.get(code, [])
         lines: dict[str, str] = {}
         for version in versions:
             lines.setdefault(f"{version[0]}.{version[1]}", text_of(version))
-        codes[code]["first"] = text_of(min(versions))
-        codes[code]["last"] = text_of(max(versions))
-        codes[code]["lines"] = lines
+        fact["first"] = text_of(min(versions)) if versions else None
+        fact["last"] = text_of(max(versions)) if versions else None
+        fact["lines"] = lines
+        fact["catalog_only"] = {}
+        for version in defined_in[code]:
+            if f"{version[0]}.{version[1]}" not in lines:
+                fact["catalog_only"].setdefault(f"{version[0]}.{version[1]}", text_of(version))
     return dict(sorted(codes.items()))
-
-
-def istioctl_commands(repo: Path, tag: str) -> dict[str, list[str]]:
-    """Command word -> the other command words defined in the same Go package directory."""
-    by_dir: dict[str, set[str]] = defaultdict(set)
-    listed = git(repo, "ls-tree", "-r", "--name-only", tag, *COMMAND_DIRS).split()
-    files = [f for f in listed if f.endswith(".go")]
-    for file in files:
-        if file.endswith("_test.go"):
-            continue
-        source = show(repo, tag, file) or ""
-        words = set(USE.findall(source))
-        for group in ALIASES.findall(source):
-            words.update(re.findall(r'"([a-z][a-z0-9-]*)"', group))
-        by_dir[file.rsplit("/", 1)[0]].update(words)
-    by_dir["(istio.io/pkg)"].update(EXTERNAL_COMMANDS)
-    commands: dict[str, set[str]] = defaultdict(set)
-    for words in by_dir.values():
-        for word in words:
-            commands[word].update(words - {word} if len(words) <= MAX_FAMILY else set())
-    return {word: sorted(others) for word, others in sorted(commands.items())}
 
 
 def spans(lines: list[str], order: list[str]) -> list[list[str]]:
@@ -149,19 +144,20 @@ def spans(lines: list[str], order: list[str]) -> list[list[str]]:
     return result
 
 
-def istioctl_spans(per_line: dict[str, dict[str, list[str]]]) -> dict[str, dict[str, list[list[str]]]]:
-    """{"words": {word: spans}, "pairs": {"parent child": spans}} over the minor lines read."""
+def istioctl_paths(repo: Path, minors: list[tuple[tuple[int, int, int], str]]) -> dict[str, Any]:
+    """{"paths": {"experimental waypoint": spans, ...}, "aliases": {parent path: {alias: word}}}."""
+    per_line: dict[str, set[str]] = {}
+    aliases: dict[str, dict[str, str]] = {}
+    for version, tag in minors:
+        paths, found = command_tree(repo, tag)
+        per_line[f"{version[0]}.{version[1]}"] = paths
+        for parent, table in found.items():
+            aliases.setdefault(parent, {}).update(table)
     order = list(per_line)
-    words: dict[str, list[str]] = defaultdict(list)
-    pairs: dict[str, list[str]] = defaultdict(list)
-    for line, commands in per_line.items():
-        for word, others in commands.items():
-            words[word].append(line)
-            for other in others:
-                pairs[f"{word} {other}"].append(line)
+    every = sorted(set().union(*per_line.values()))
     return {
-        "words": {w: spans(lines, order) for w, lines in sorted(words.items())},
-        "pairs": {p: spans(lines, order) for p, lines in sorted(pairs.items())},
+        "paths": {path: spans([line for line in order if path in per_line[line]], order) for path in every},
+        "aliases": {parent: dict(sorted(table.items())) for parent, table in sorted(aliases.items())},
     }
 
 
@@ -218,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "minors": [f"{v[0]}.{v[1]}" for v, _ in minors],
         "analyzer_codes": analyzer_codes(args.istio, [(v, t) for v, t in istio_tags if v[:2] >= (1, 1)]),
-        "istioctl": istioctl_spans({f"{v[0]}.{v[1]}": istioctl_commands(args.istio, t) for v, t in minors}),
+        "istioctl": istioctl_paths(args.istio, minors),
         "terms": terms,
         "defaults": {f"{v[0]}.{v[1]}": defaults(args.istio, t) for v, t in minors},
     }

@@ -4,10 +4,10 @@
 
 Read from the CRD files Istio ships at each tag (`manifests/charts/base/files/crd-all.gen.yaml` and its older
 homes) and the Gateway API CRDs Istio tests against (`tests/integration/pilot/testdata/gateway-api-crd.yaml`).
-Without --tags: the lowest release runbooks claim (`applies_to.istio` lower bound) whose CRD file carries
-schemas, the newest release, and EXTRA_TAGS in between (`kb lint` checks a manifest against the
-oldest and the newest snapshot a step's range admits). Made compact for the wheel: descriptions dropped,
-identical schemas stored once.
+Without --tags: the first release of every minor line from the lowest one runbooks claim (`applies_to.istio`
+lower bound) whose CRD file carries schemas up to the newest, and the newest release (`kb lint` checks a
+manifest against every snapshot a step's range admits). Made compact for the wheel: descriptions dropped,
+identical schemas stored once, and large subtrees several schemas share stored once under `shared`.
 Objects that list `properties` and do not keep unknown fields are closed (`additionalProperties: false`):
 the API server would prune an unknown field silently; kubectl's strict validation and `kb lint` refuse it.
 """
@@ -32,8 +32,6 @@ CRD_FILES = (
     "install/kubernetes/helm/istio-init/files/crd-all.gen.yaml",
 )
 GATEWAY_API_FILE = "tests/integration/pilot/testdata/gateway-api-crd.yaml"
-# The most common lower bound in the runbooks, and the release that added the v1 APIs.
-EXTRA_TAGS = ("1.10.0", "1.22.0")
 STABLE = re.compile(r"^([0-9]+)\.([0-9]+)\.([0-9]+)$")
 # The kinds a runbook fix may carry: Istio's current APIs and the Gateway API resources Istio implements.
 KINDS = {
@@ -65,6 +63,8 @@ GROUPS = {
     "extensions.istio.io",
     "gateway.networking.k8s.io",
 }
+# Subtrees this large (in JSON characters) are stored once when several schemas share them.
+SHARED_SIZE = 120
 DROP = {"description", "x-kubernetes-list-type", "x-kubernetes-list-map-keys", "x-kubernetes-map-type"}
 
 
@@ -87,6 +87,46 @@ def compact(schema: Any) -> Any:
     ):
         result["additionalProperties"] = False
     return result
+
+
+def share(stored: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Every object subtree of SHARED_SIZE characters or more that occurs twice or more (a VirtualService's
+    `http` route in 20 releases) stored once under `shared` and replaced by `{"shared": digest}`."""
+    counts: dict[str, int] = {}
+
+    def count(node: Any) -> None:
+        if isinstance(node, dict):
+            blob = json.dumps(node, sort_keys=True, separators=(",", ":"))
+            if len(blob) >= SHARED_SIZE:
+                key = hashlib.sha256(blob.encode()).hexdigest()[:16]
+                counts[key] = counts.get(key, 0) + 1
+                if counts[key] > 1:
+                    return  # its insides were counted the first time
+            for value in node.values():
+                count(value)
+        elif isinstance(node, list):
+            for value in node:
+                count(value)
+
+    shared: dict[str, Any] = {}
+
+    def replace(node: Any, top: bool = False) -> Any:
+        if isinstance(node, dict):
+            blob = json.dumps(node, sort_keys=True, separators=(",", ":"))
+            key = hashlib.sha256(blob.encode()).hexdigest()[:16]
+            if not top and len(blob) >= SHARED_SIZE and counts.get(key, 0) > 1:
+                if key not in shared:
+                    shared[key] = None  # reserved before recursing, so the order is stable
+                    shared[key] = replace(node, top=True)
+                return {"shared": key}
+            return {name: replace(value) for name, value in node.items()}
+        if isinstance(node, list):
+            return [replace(value) for value in node]
+        return node
+
+    for schema in stored.values():
+        count(schema)
+    return {digest: replace(schema, top=True) for digest, schema in stored.items()}, shared
 
 
 def crd_schemas(text: str) -> dict[str, Any]:
@@ -128,12 +168,13 @@ def default_tags(repo: Path) -> list[str]:
         for tag in subprocess.run(["git", "-C", str(repo), "tag"], capture_output=True, text=True).stdout.split()
         if (found := STABLE.match(tag))
     )
-    wanted = []
-    for bound in lower_bounds():
-        first = next((tag for version, tag in tags if version[:2] == bound), None)
-        if first is not None and any(show(repo, first, path) for path in CRD_FILES):
-            wanted.append(first)
-    wanted = wanted[:1] + [tag for tag in EXTRA_TAGS if any(t == tag for _, t in tags)] + [tags[-1][1]]
+    firsts: dict[tuple[int, ...], str] = {}
+    for version, tag in tags:
+        firsts.setdefault(version[:2], tag)
+    oldest = next(
+        bound for bound in lower_bounds() if bound in firsts and any(show(repo, firsts[bound], p) for p in CRD_FILES)
+    )
+    wanted = [tag for minor, tag in firsts.items() if minor >= oldest] + [tags[-1][1]]
     return sorted(set(wanted), key=lambda tag: tuple(map(int, tag.split("."))))
 
 
@@ -171,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             ["git", "-C", str(args.istio), "rev-list", "-n1", tag], capture_output=True, text=True
         ).stdout.strip()
     out = {"generated_by": "scripts/vendor_schemas.py", "sources": {"istio/istio": commits}, "releases": releases}
-    out["schemas"] = stored
+    out["schemas"], out["shared"] = share(stored)
     args.out.write_text(json.dumps(out, sort_keys=True, separators=(",", ":")) + "\n")
     print(f"wrote {args.out}: {len(releases)} releases, {len(stored)} distinct schemas", file=sys.stderr)
     return 0

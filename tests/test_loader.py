@@ -43,7 +43,14 @@ INVALID = [
     ("id-not-stem", [(1, "id", "id 'another-id' must equal the file name 'id-not-stem'")]),
     (
         "bad-version-range",
-        [(10, "applies_to.istio", "must be a version range such as `>=1.10` or `>=1.6, <1.9.2`, got '1.10+'")],
+        [
+            (
+                10,
+                "applies_to.istio",
+                "must be a version range such as `>=1.10`, `>=1.6, <1.9.2` or `>=1.25.4, <1.26 || >=1.26.1`, "
+                "got '1.10+'",
+            )
+        ],
     ),
     ("unknown-related", [(37, "related[0]", "unknown runbook id 'no-such-runbook'")]),
     (
@@ -161,16 +168,28 @@ INVALID = [
     ),
     (
         "manifest-unknown-field",
+        [(37, "fix[0].manifest", "spec.trafficPolicy: unknown field 'retries' (Istio 1.10.0..1.30.3 CRD schema)")],
+    ),
+    (
+        # Added in 1.15: only the snapshots between the range's first release and 1.15 refuse it.
+        "manifest-field-added-between-snapshots",
         [
-            (37, "fix[0].manifest", f"spec.trafficPolicy: unknown field 'retries' (Istio {tag} CRD schema)")
-            for tag in ("1.10.0", "1.30.3")
+            (
+                37,
+                "fix[0].manifest",
+                "spec.trafficPolicy.connectionPool.tcp: unknown field 'maxConnectionDuration' "
+                "(Istio 1.11.0..1.14.0 CRD schema)",
+            )
         ],
     ),
     (
         "manifest-wrong-type",
         [
-            (36, "fix[0].manifest", f"spec.subsets[0].labels: 'v1' is not of type 'object' (Istio {tag} CRD schema)")
-            for tag in ("1.10.0", "1.30.3")
+            (
+                36,
+                "fix[0].manifest",
+                "spec.subsets[0].labels: 'v1' is not of type 'object' (Istio 1.10.0..1.30.3 CRD schema)",
+            )
         ],
     ),
     (
@@ -179,13 +198,13 @@ INVALID = [
             (
                 28,
                 "fix[0].manifest",
-                "DestinationRule networking.istio.io/v1alpha9 is not served by Istio 1.10.0; "
+                "DestinationRule networking.istio.io/v1alpha9 is not served by Istio 1.10.0..1.21.0; "
                 "it serves networking.istio.io/v1alpha3, networking.istio.io/v1beta1",
             ),
             (
                 28,
                 "fix[0].manifest",
-                "DestinationRule networking.istio.io/v1alpha9 is not served by Istio 1.30.3; "
+                "DestinationRule networking.istio.io/v1alpha9 is not served by Istio 1.22.0..1.30.3; "
                 "it serves networking.istio.io/v1, networking.istio.io/v1alpha3, networking.istio.io/v1beta1",
             ),
         ],
@@ -199,8 +218,27 @@ VERSION_WARNINGS = [
         (
             25,
             "diagnosis[0].expect",
-            "analyzer code IST0173 (DestinationRuleSubsetNotSelectPods) first ships in istioctl 1.25.4, "
-            "not in 1.10..1.24, but this holds for Istio >=1.10",
+            "analyzer code IST0173 (DestinationRuleSubsetNotSelectPods) ships in istioctl >=1.27, not in 1.10..1.26 "
+            "(the 1.25, 1.26 message catalogs list it, but no analyzer reports it), but this holds for Istio >=1.10",
+        ),
+    ),
+    (
+        "version-analyzer-catalog-only",
+        (
+            25,
+            "diagnosis[0].expect",
+            "analyzer code IST0173 (DestinationRuleSubsetNotSelectPods) ships in istioctl >=1.27, not in 1.25, 1.26 "
+            "(the 1.25, 1.26 message catalogs list it, but no analyzer reports it), "
+            "but this holds for Istio >=1.25.4, <1.26 || >=1.26.1",
+        ),
+    ),
+    (
+        "version-analyzer-code-patch",
+        (
+            25,
+            "diagnosis[0].expect",
+            "analyzer code IST0175 (JwksUriFetchUnrestricted) ships in the 1.29 line only from 1.29.3 "
+            "(it ships in istioctl >=1.28.7, <1.29 || >=1.29.3), but this holds for Istio >=1.28.7",
         ),
     ),
     (
@@ -208,7 +246,7 @@ VERSION_WARNINGS = [
         (
             24,
             "diagnosis[0].commands[0]",
-            "`istioctl ztunnel-config` is not in istioctl 1.20, 1.21, but this holds for Istio >=1.20",
+            "`istioctl ztunnel-config workloads` is not in istioctl 1.20, 1.21, 1.22, but this holds for Istio >=1.20",
         ),
     ),
     (
@@ -217,6 +255,15 @@ VERSION_WARNINGS = [
             24,
             "diagnosis[0].commands[0]",
             "`istioctl waypoint status` is not in istioctl 1.22, but this holds for Istio >=1.22",
+        ),
+    ),
+    (
+        "version-istioctl-experimental",
+        (
+            24,
+            "diagnosis[0].commands[0]",
+            "`istioctl x waypoint list` is not in istioctl 1.23..1.30 (it has `istioctl waypoint list`), "
+            "but this holds for Istio >=1.22",
         ),
     ),
     (

@@ -8,14 +8,18 @@ import re
 import pytest
 
 import kb
+from kb.checks import VERSION_RANGE
 from kb.crd_schemas import schema_problems, snapshots
 from kb.errors import UsageError
-from kb.facts import load_facts
+from kb.facts import command_path, load_facts, shipping_range
 from kb.loader import load_runbooks
-from kb.versions import for_release, parse_range, parse_release
+from kb.versions import for_release, label, parse_range, parse_release
 from tests.conftest import DATA, REPO, RUNBOOKS, run_kb
 
 VERSIONS = DATA / "versions"
+PATCHES = DATA / "versions-patch"
+# What shipped in patch releases of two minor lines: a union of two intervals.
+UNION = ">=1.25.4, <1.26 || >=1.26.1"
 
 
 @pytest.mark.parametrize(
@@ -33,6 +37,12 @@ VERSIONS = DATA / "versions"
         ("==1.14", "1.15", False),
         (">1.10", "1.10.0", False),
         (">1.10", "1.10.1", True),
+        (UNION, "1.24", False),
+        (UNION, "1.25.3", False),
+        (UNION, "1.25.4", True),
+        (UNION, "1.26.0", False),
+        (UNION, "1.26", True),  # 1.26.1 and later
+        (UNION, "1.27.0", True),
     ],
 )
 def test_a_range_admits_a_release_or_its_minor_line(text: str, release: str, admitted: bool) -> None:
@@ -44,6 +54,42 @@ def test_meet_narrows_and_can_be_empty() -> None:
     assert parse_range(">=1.10").meet(parse_range("<1.18")).text == ">=1.10, <1.18"
     assert parse_range(">=1.10").meet(parse_range("<1.9")).empty
     assert not parse_range(">=1.10").meet(parse_range("<1.10.1")).empty
+
+
+def test_meet_of_unions_keeps_each_interval_that_survives() -> None:
+    assert parse_range(">=1.10").meet(parse_range(UNION)).text == UNION
+    assert parse_range(">=1.26").meet(parse_range(UNION)).text == ">=1.26.1"
+    assert parse_range("<1.26").meet(parse_range(UNION)).text == ">=1.25.4, <1.26"
+    assert parse_range("<1.25").meet(parse_range(UNION)).empty
+    assert parse_range("<=1.25.0").text == "<=1.25.0" and parse_range(">=1.0, <=1.25.0").admits(parse_release("1.25.0"))
+
+
+@pytest.mark.parametrize(
+    ("text", "release", "part"),
+    [
+        (UNION, "1.25", "from 1.25.4"),
+        (UNION, "1.26", "from 1.26.1"),
+        (UNION, "1.27", None),  # the whole line
+        (UNION, "1.24", None),  # none of it
+        (UNION, "1.25.4", None),  # one patch is in or out
+        ("<1.25.3", "1.25", "up to 1.25.2"),
+        (">=1.25.2, <1.25.5", "1.25", "1.25.2 to 1.25.4"),
+        ("<1.25.2 || >=1.25.6", "1.25", "up to 1.25.1 and from 1.25.6"),
+    ],
+)
+def test_part_of_names_the_patches_of_a_minor_line_a_range_admits(text: str, release: str, part: str | None) -> None:
+    assert parse_range(text).part_of(parse_release(release)) == part
+
+
+def test_a_union_is_labelled_with_or() -> None:
+    assert label(UNION) == "[Istio >=1.25.4, <1.26 or >=1.26.1]"
+
+
+@pytest.mark.parametrize("bad", [">=1.25.4 ||", "|| >=1.2", ">=1.2 | <1.5", ">=1.2 or <1.5"])
+def test_a_malformed_union_is_refused(bad: str) -> None:
+    assert re.fullmatch(VERSION_RANGE, bad) is None
+    with pytest.raises(UsageError, match="not a version range"):
+        parse_range(bad)
 
 
 @pytest.mark.parametrize("bad", ["1", "1.x", "latest", "1.22.0-rc.1", ""])
@@ -123,6 +169,38 @@ def test_match_with_istio_scores_only_signatures_that_hold() -> None:
     assert "left out: diagnosis[1]" in old.stderr
 
 
+def test_show_for_a_minor_line_partly_admitted_keeps_the_step_and_names_its_first_patch() -> None:
+    result = run_kb("show", "patch-limited-incident", "--istio", "1.29", "--runbooks", str(PATCHES))
+    assert result.returncode == 0, result.stderr
+    assert (
+        "for Istio 1.29, diagnosis[1] holds only from 1.29.3 (Istio >=1.28.7, <1.29 || >=1.29.3): "
+        "Run the check that arrived in 1.28.7 and 1.29.3." in result.stdout
+    )
+    diagnosis = result.stdout.split("DIAGNOSIS", 1)[1].split("FIX", 1)[0]
+    assert "Run the check that arrived in 1.28.7 and 1.29.3. [Istio >=1.28.7, <1.29 or >=1.29.3]" in diagnosis
+
+
+def test_show_for_a_patch_outside_the_union_leaves_the_step_out() -> None:
+    result = run_kb("show", "patch-limited-incident", "--istio", "1.29.2", "--runbooks", str(PATCHES))
+    assert "left out: diagnosis[1] holds for Istio >=1.28.7, <1.29 || >=1.29.3 only" in result.stdout
+    assert "holds only from" not in result.stdout
+
+
+def test_show_for_a_release_the_union_wholly_admits_has_no_note_about_it() -> None:
+    result = run_kb("show", "patch-limited-incident", "--istio", "1.30", "--runbooks", str(PATCHES))
+    assert result.stdout.startswith("all of it holds for Istio 1.30\n")
+
+
+def test_match_for_a_minor_line_partly_admitted_scores_the_signature_and_says_from_which_patch() -> None:
+    paste = b'"GET / HTTP/1.1" 503 UH no_healthy_upstream message from a patch release\n'
+    args = ("match", "--json", "--runbooks", str(PATCHES))
+    line = run_kb(*args, "--istio", "1.28", stdin=paste)
+    patch = json.loads(run_kb(*args, "--istio", "1.28.6", stdin=paste).stdout)["results"][0]
+    assert "patched-message" in {e["signature"] for e in json.loads(line.stdout)["results"][0]["evidence"]}
+    assert "patched-message" not in {e["signature"] for e in patch["evidence"]}
+    assert "kb: for Istio 1.28, signatures[1] holds only from 1.28.7" in line.stderr
+
+
 def test_match_with_istio_drops_runbooks_that_do_not_apply() -> None:
     paste = b'"GET / HTTP/1.1" 503 UH no_healthy_upstream\n'
     result = run_kb("match", "--json", "--istio", "1.18", "--runbooks", str(VERSIONS), stdin=paste)
@@ -139,17 +217,44 @@ def test_facts_record_the_tags_they_were_read_from() -> None:
 
 def test_facts_hold_the_versions_issue_14_found() -> None:
     facts = load_facts()
-    assert facts.codes["IST0173"]["lines"]["1.25"] == "1.25.4"
-    assert facts.codes["IST0173"]["lines"]["1.26"] == "1.26.1"
+    # The 1.25.4 and 1.26.1 catalogs list IST0173, but only 1.27.0 has the analyzer that reports it.
+    assert facts.codes["IST0173"]["catalog_only"] == {"1.25": "1.25.4", "1.26": "1.26.1"}
+    assert facts.codes["IST0173"]["first"] == "1.27.0"
+    assert facts.codes["IST0175"]["lines"]["1.29"] == "1.29.3"
     assert facts.codes["IST0145"]["first"] == "1.11.0"
     assert facts.terms["WaypointAccepted"]["lines"][0] == "1.24"
     assert facts.terms["ResolvedWaypoints"]["lines"][0] == "1.26"
-    assert facts.in_spans(facts.pairs["waypoint status"], "1.23")
-    assert not facts.in_spans(facts.pairs["waypoint status"], "1.22")
+    assert facts.in_spans(facts.paths["waypoint status"], "1.23")
+    assert not facts.in_spans(facts.paths["waypoint status"], "1.22")
     assert facts.defaults["1.14"]["PILOT_SEND_UNHEALTHY_ENDPOINTS"] == "true"
     assert facts.defaults["1.15"]["PILOT_SEND_UNHEALTHY_ENDPOINTS"] == "false"
     assert "EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY" not in facts.defaults["1.23"]
     assert facts.defaults["1.24"]["EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY"] == "true"
+
+
+@pytest.mark.parametrize(
+    ("path", "lines"),
+    [
+        ("experimental waypoint list", [["1.18", "1.22"]]),
+        ("waypoint list", [["1.23", "1.30"]]),
+        ("experimental precheck", [["1.6", "1.30"]]),
+        ("uninstall", [["1.15", "1.30"]]),
+        ("experimental uninstall", [["1.7", "1.18"]]),  # 1.15..1.18 also at the top level
+        ("version", [["1.1", "1.30"]]),
+        ("proxy-config endpoint", [["1.1", "1.30"]]),
+    ],
+)
+def test_facts_know_full_istioctl_command_paths(path: str, lines: list[list[str]]) -> None:
+    assert load_facts().paths[path] == lines
+
+
+def test_facts_resolve_istioctl_aliases_per_parent() -> None:
+    facts = load_facts()
+    assert command_path(["x", "ztunnel-config", "workloads", "--workload-namespace", "$NAMESPACE"], facts) == (
+        ["experimental", "ztunnel-config", "workload"],
+        ["x", "ztunnel-config", "workloads"],
+    )
+    assert command_path(["--context", "$CTX", "pc", "endpoints", "$POD"], facts)[0] == ["proxy-config", "endpoint"]
 
 
 def test_every_shipped_runbook_passes_the_version_and_schema_rules() -> None:
@@ -157,10 +262,21 @@ def test_every_shipped_runbook_passes_the_version_and_schema_rules() -> None:
     assert [str(p) for p in result.problems] == []
 
 
-def test_schema_snapshots_are_the_oldest_and_newest_a_range_admits() -> None:
-    assert snapshots(parse_range(">=1.5")) == ["1.5.0", "1.30.3"]
-    assert snapshots(parse_range(">=1.11")) == ["1.22.0", "1.30.3"]
-    assert snapshots(parse_range(">=1.6, <1.9")) == ["1.5.0"]
+def test_shipping_range_is_the_union_of_what_each_minor_line_ships() -> None:
+    facts = load_facts()
+    assert shipping_range(facts.codes["IST0175"]["lines"], facts.minors) == ">=1.28.7, <1.29 || >=1.29.3"
+    assert shipping_range(facts.codes["IST0104"]["lines"], facts.minors) == ">=1.4, <1.20"
+    assert shipping_range({"1.25": "1.25.4", "1.26": "1.26.1"}, ("1.25", "1.26", "1.27")) == (
+        ">=1.25.4, <1.26 || >=1.26.1, <1.27"
+    )
+
+
+def test_schema_snapshots_are_every_one_a_range_admits() -> None:
+    assert snapshots(parse_range(">=1.6, <1.9")) == ["1.6.0", "1.7.0", "1.8.0"]
+    assert snapshots(parse_range(">=1.29")) == ["1.29.0", "1.30.0", "1.30.3"]
+    assert snapshots(parse_range(">=1.5"))[::13] == ["1.5.0", "1.18.0", "1.30.3"]
+    assert snapshots(parse_range("<1.5")) == ["1.5.0"]  # nothing older is vendored
+    assert snapshots(parse_range(">=1.9.3, <1.10")) == ["1.9.0"]  # the nearest snapshot below
 
 
 def test_a_valid_resource_passes_and_an_unknown_kind_group_is_left_alone() -> None:
