@@ -20,7 +20,7 @@ from typing import Any
 from kb import __version__
 from kb.catalog import Catalog
 from kb.errors import KBError, UnknownRunbookError, UsageError
-from kb.evaluate import evaluate, groups_page, parse_cases
+from kb.evaluate import evaluate, groups_page, in_half, parse_cases
 from kb.inputs import LARGE_INPUT, MAX_INPUT, argv_text, paste_text, read_from_terminal, read_paste
 from kb.library import Library, open_library
 from kb.loader import LoadResult, load_runbooks
@@ -256,6 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--holdout-sources",
         action="store_true",
         help="match each case without the runbook examples and references taken from its source thread",
+    )
+    evaluate.add_argument(
+        "--half",
+        metavar="HALF",
+        help="only the cases whose `half` label is HALF (a field corpus's `tuning` or `check` half)",
     )
     evaluate.set_defaults(handler=cmd_eval)
 
@@ -583,6 +588,8 @@ def cmd_eval(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
     except (UnicodeDecodeError, YamlProblem) as exc:
         raise UsageError(f"{args.cases}: not a readable YAML file: {exc}") from None
     cases = parse_cases(data)
+    if args.half is not None:
+        cases = in_half(cases, args.half)
     library, notes = _library(runbooks_dir)
     report = evaluate(cases, library, holdout_sources=args.holdout_sources)
     if args.json:

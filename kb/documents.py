@@ -19,6 +19,7 @@ class Document:
     body: str
     zh: str
     exact: Sequence[str]
+    symptoms: str = ""
 
 
 def exact_token(kind: str, value: str) -> str:
@@ -56,7 +57,7 @@ def document_of(runbook: Runbook, cut_chinese: Callable[[str], str], cited: Sequ
     seen = [example.text for example in runbook.examples] + list(runbook.symptoms)
     found = exact_tokens(extract(Paste.of("\n".join(seen))))
     found += [exact_token(SignalKind.LINK, page) for page in (cited_pages(runbook) if cited is None else cited)]
-    body = [runbook.summary, *runbook.symptoms, " ".join(runbook.tags), runbook.cause or "", runbook.impact or ""]
+    body = [runbook.summary, " ".join(runbook.tags), runbook.cause or "", runbook.impact or ""]
     body += [example.text for example in runbook.examples]
     zh = [runbook.title_zh or "", runbook.summary_zh or "", *runbook.symptoms_zh]
     return Document(
@@ -65,4 +66,5 @@ def document_of(runbook: Runbook, cut_chinese: Callable[[str], str], cited: Sequ
         body="\n".join(body),
         zh=cut_chinese("\n".join(zh)),
         exact=list(dict.fromkeys(declared + found)),
+        symptoms="\n".join(runbook.symptoms),
     )

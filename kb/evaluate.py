@@ -91,6 +91,16 @@ def parse_cases(data: Any) -> list[Case]:
     return cases
 
 
+def in_half(cases: Sequence[Case], half: str) -> list[Case]:
+    """The cases labelled `half: HALF`; a half no case carries is a UsageError naming the halves there are."""
+    chosen = [case for case in cases if case.group("half") == half]
+    if not chosen:
+        halves = sorted({value for case in cases if (value := case.group("half")) is not None})
+        there = f"the halves are {', '.join(halves)}" if halves else "no case carries a `half` label"
+        raise UsageError(f"no case is in half {half!r}: {there}")
+    return chosen
+
+
 def check_expectations(cases: Sequence[Case], known: Sequence[str]) -> None:
     """Every expected id must be a runbook: a typo would otherwise count as a silent failure."""
     for case in cases:

@@ -44,6 +44,7 @@ def offline_data(library: Library) -> dict[str, Any]:
         "generic_signals": sorted([str(kind), value] for kind, value in rank.GENERIC_SIGNALS),
         "abbreviations": dict(sorted(ABBREVIATIONS.items())),
         "boilerplate": sorted(search.BOILERPLATE),
+        "english_fields": list(search.ENGLISH_FIELDS),
         "vocabulary": _vocabulary(),
         "rules": _rules(runbooks),
         "stems": _stems(runbooks, statistics),
@@ -141,7 +142,7 @@ def _rule(runbook: str, name: str, weight: float, note: str | None, when: Any, e
 
 def _stems(runbooks: list[Any], statistics: dict[str, Any]) -> dict[str, str]:
     """Surface word -> stem for every word of the indexed English text (the browser has no stemmer)."""
-    indexed = set(statistics["fields"]["title"]["postings"]) | set(statistics["fields"]["body"]["postings"])
+    indexed = {term for field in search.ENGLISH_FIELDS for term in statistics["fields"][field]["postings"]}
     words = set(indexed)
     for runbook in runbooks:
         text = [runbook.title, runbook.summary, *runbook.symptoms, " ".join(runbook.tags)]

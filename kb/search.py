@@ -1,6 +1,6 @@
 """The whoosh index (the one module that imports whoosh): documents in, ranked runbook ids out.
 
-Fields: `title` and `body` in English with stemming, `zh` holding Chinese pre-cut by jieba at build time
+Fields: `title`, `symptoms` and `body` in English with stemming, `zh` holding Chinese pre-cut by jieba at build time
 (so answering a query never loads jieba), and `exact` holding identifiers (`response_flag=UH`,
 `analyzer_code=IST0173`) that must match whole. Queries are built from terms, never by the query parser:
 pasted logs are full of `:`, brackets, quotes and `NOT`.
@@ -30,7 +30,7 @@ from kb.glossary import ZH_TO_EN
 from kb.vocabulary import ABBREVIATIONS
 
 # Bumped whenever the fields or their analysis change, so cached indexes are rebuilt.
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 # whoosh's stop words plus the function words people type around a symptom ("how should I ...").
 STOP_WORDS = frozenset(STOP_WORDS_WHOOSH) | {
@@ -70,9 +70,13 @@ MAX_ZH_WORD = 8
 MAX_REMEMBERED = 200_000
 # Hits that report which query terms they contain (the confidence rule looks at the best two).
 TERMS_FOR = 3
-FIELD_BOOSTS = {"title": 2.0, "body": 1.0, "zh": 1.5, "exact": 2.0}
+# `symptoms` holds the runbook's own phrasings of what a user sees, apart from the long body (summary, cause,
+# impact, examples): a typed question is worded like a symptom, and in a field of its own a hit is not diluted
+# by the length of a runbook with many examples, which BM25's length normalisation would punish.
+FIELD_BOOSTS = {"title": 2.0, "body": 1.0, "symptoms": 2.0, "zh": 1.5, "exact": 2.0}
 # Fields BM25F scores; a hit in `exact` (a KEYWORD field) counts its posting weight as it is.
-SCORED_FIELDS = ("title", "body", "zh")
+SCORED_FIELDS = ("title", "body", "symptoms", "zh")
+ENGLISH_FIELDS = ("title", "body", "symptoms")
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,7 @@ def _schema() -> Schema:
         # No phrase queries are ever made, so positions are not stored: smaller index, faster build.
         title=TEXT(analyzer=_indexing_analyzer(), field_boost=FIELD_BOOSTS["title"], phrase=False),
         body=TEXT(analyzer=_indexing_analyzer(), phrase=False),
+        symptoms=TEXT(analyzer=_indexing_analyzer(), field_boost=FIELD_BOOSTS["symptoms"], phrase=False),
         zh=TEXT(analyzer=SpaceSeparatedTokenizer() | LowercaseFilter(), field_boost=FIELD_BOOSTS["zh"], phrase=False),
         exact=KEYWORD(field_boost=FIELD_BOOSTS["exact"]),
     )
@@ -160,7 +165,9 @@ def _fill(ix: whoosh_index.Index, documents: Sequence[Document], on_disk: bool =
     else:
         writer = ix.writer(limitmb=256)
     for doc in documents:
-        writer.add_document(id=doc.id, title=doc.title, body=doc.body, zh=doc.zh, exact=" ".join(doc.exact))
+        writer.add_document(
+            id=doc.id, title=doc.title, body=doc.body, symptoms=doc.symptoms, zh=doc.zh, exact=" ".join(doc.exact)
+        )
     writer.commit()
 
 
@@ -212,7 +219,7 @@ class SearchIndex:
         """The query's (field, term) pairs, and each English stem as it was written in `text`."""
         pairs = [("exact", token) for token in dict.fromkeys(exact) if self._frequency("exact", token)]
         english = self._english_terms(text)
-        pairs += [(field, term) for term in english for field in ("title", "body") if self._frequency(field, term)]
+        pairs += [(field, term) for term in english for field in ENGLISH_FIELDS if self._frequency(field, term)]
         pairs += [("zh", term) for term in self._chinese_terms(text)]
         return Query(pairs, english)
 
@@ -307,7 +314,7 @@ class SearchIndex:
         total = max(len(self), 1)
         scored = []
         for stem in stems:
-            frequency = self._frequency("body", stem) + self._frequency("title", stem)
+            frequency = sum(self._frequency(field, stem) for field in ENGLISH_FIELDS)
             if frequency:
                 scored.append((math.log(1 + total / frequency), stem))
         scored.sort(key=lambda pair: (-pair[0], pair[1]))

@@ -214,6 +214,32 @@ def test_kb_eval_holdout_sources_reports_groups_over_the_cli(tmp_path: Path) -> 
     assert "by input" in text.stdout and "high confidence" in text.stdout
 
 
+def test_kb_eval_half_scores_only_that_half_and_names_the_halves_there_are(tmp_path: Path) -> None:
+    cases = [
+        {"id": "a", "input": "log", "half": "check", "expect": ["subset-no-healthy-upstream"],
+         "text": VS_AND_DR.format(subset="v3")},
+        {"id": "b", "input": "typed_en", "half": "tuning", "expect": [], "text": TRACEBACK},
+    ]  # fmt: skip
+    path = tmp_path / "cases.yaml"
+    path.write_text(yaml.safe_dump({"cases": cases}), encoding="utf-8")
+
+    def kb_eval(*options: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "kb", "eval", *options, str(path)],
+            capture_output=True, text=True, check=False, cwd=ROOT,
+        )  # fmt: skip
+
+    tuning = kb_eval("--half", "tuning", "--json")
+    assert tuning.returncode == 0, tuning.stderr
+    report = json.loads(tuning.stdout)
+    assert [c["id"] for c in report["cases"]] == ["b"]
+    assert report["counts"] == {"cases": 1, "positives": 0, "negatives": 1} and report["top1"] is None
+    assert list(report["groups"]["half"]) == ["tuning"]
+    wrong = kb_eval("--half", "training")
+    assert wrong.returncode == 2 and "half 'training'" in wrong.stderr and "check, tuning" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
+
+
 def test_calibration_counts_only_first_answers() -> None:
     from kb.evaluate import Outcome
 

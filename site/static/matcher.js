@@ -462,7 +462,7 @@
     });
     var total = Math.max(this.data.index.documents, 1), scored = [];
     stems.forEach(function (_, stem) {
-      var f = self.df("body", stem) + self.df("title", stem);
+      var f = self.data.english_fields.reduce(function (sum, field) { return sum + self.df(field, stem); }, 0);
       if (f) scored.push([Math.log(1 + total / f), stem]);
     });
     scored.sort(function (a, b) { return b[0] - a[0] || cmp(a[1], b[1]); });
@@ -489,7 +489,7 @@
       if (!seen[token]) { seen[token] = 1; if (self.df("exact", token)) pairs.push(["exact", token]); }
     });
     this.englishTerms(text).forEach(function (term) {
-      ["title", "body"].forEach(function (field) { if (self.df(field, term)) pairs.push([field, term]); });
+      self.data.english_fields.forEach(function (field) { if (self.df(field, term)) pairs.push([field, term]); });
     });
     this.chineseTerms(text).forEach(function (term) { pairs.push(["zh", term]); });
     return pairs;
