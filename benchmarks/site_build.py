@@ -4,7 +4,8 @@ building the same 1,000 runbooks as markdown pages in the same run; and the home
 kb's build makes every runbook page twice (English and Chinese), the index, tag, severity and reference
 pages, the offline matcher's data and a Pagefind index per language; MkDocs (default theme, its default
 lunr search plugin) builds one markdown page per runbook. Both start from the runbook files: kb's time
-includes loading the library and its term statistics (kb never builds or reads a cached index here), MkDocs' the writing of the markdown is not counted.
+includes loading the library and its term statistics (kb never builds or reads a cached index here);
+for MkDocs, writing the markdown is not counted.
 First page weight: the home page with what it loads before the paste box or search is used (the offline
 matcher, re2js and the search index load on first use). Target: kb faster than MkDocs; weight < 200 KB.
 Run: .venv/bin/python benchmarks/site_build.py [SIZE]   (needs `pip install mkdocs`, benchmark only)

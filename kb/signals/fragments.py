@@ -38,8 +38,9 @@ RESET_REASONS = (
     "remote reset", "overflow", "protocol error", "overload manager reset",
 )  # fmt: skip
 _REASON = re.compile(
-    r"\breset[ _]reason\b[ \t]{0,2}[:=]?[ \t]{0,4}[\"'`]?(%s)\b"
-    % "|".join(reason.replace(" ", "[ _]") for reason in RESET_REASONS),
+    r"\breset[ _]reason\b[ \t]{0,2}[:=]?[ \t]{0,4}[\"'`]?("
+    + "|".join(reason.replace(" ", "[ _]") for reason in RESET_REASONS)
+    + r")\b",
     re.IGNORECASE,
 )
 
