@@ -42,18 +42,11 @@ class Facts:
 
     def lines(self, span: Range) -> list[str]:
         """The known minor lines a range admits."""
-        return list(_admitted(self.minors, span))
+        return [line for line in self.minors if span.admits(parse_release(line))]
 
     def in_spans(self, spans: list[list[str]], line: str) -> bool:
         index = self.minors.index(line)
         return any(self.minors.index(first) <= index <= self.minors.index(last) for first, last in spans)
-
-
-@cache
-def _admitted(minors: tuple[str, ...], span: Range) -> tuple[str, ...]:
-    # Remembered: the loader asks for the lines of every range in every runbook, and ranges repeat (a tenth
-    # of a library's load time went to parsing these few releases again and again).
-    return tuple(line for line in minors if span.admits(parse_release(line)))
 
 
 @cache
