@@ -190,14 +190,20 @@ def test_the_field_corpus_is_well_formed_and_keeps_away_from_reserved_and_dev_so
     assert all(u.get("proposed") and u.get("source") for u in data["uncovered"])
 
 
-def test_kb_eval_holdout_sources_reports_groups_over_the_cli(tmp_path: Path) -> None:
+def _two_case_corpus(tmp_path: Path, **extra: object) -> Path:
+    """A corpus file with one positive on the check half and one negative on the tuning half."""
     cases = [
         {"id": "a", "input": "log", "half": "check", "expect": ["subset-no-healthy-upstream"],
          "text": VS_AND_DR.format(subset="v3")},
         {"id": "b", "input": "typed_en", "half": "tuning", "expect": [], "text": TRACEBACK},
     ]  # fmt: skip
     path = tmp_path / "cases.yaml"
-    path.write_text(yaml.safe_dump({"cases": cases, "uncovered": []}), encoding="utf-8")
+    path.write_text(yaml.safe_dump({"cases": cases, **extra}), encoding="utf-8")
+    return path
+
+
+def test_kb_eval_holdout_sources_reports_groups_over_the_cli(tmp_path: Path) -> None:
+    path = _two_case_corpus(tmp_path, uncovered=[])
     run = subprocess.run(
         [sys.executable, "-m", "kb", "eval", "--holdout-sources", "--json", str(path)],
         capture_output=True, text=True, check=False, cwd=ROOT,
@@ -215,13 +221,7 @@ def test_kb_eval_holdout_sources_reports_groups_over_the_cli(tmp_path: Path) -> 
 
 
 def test_kb_eval_half_scores_only_that_half_and_names_the_halves_there_are(tmp_path: Path) -> None:
-    cases = [
-        {"id": "a", "input": "log", "half": "check", "expect": ["subset-no-healthy-upstream"],
-         "text": VS_AND_DR.format(subset="v3")},
-        {"id": "b", "input": "typed_en", "half": "tuning", "expect": [], "text": TRACEBACK},
-    ]  # fmt: skip
-    path = tmp_path / "cases.yaml"
-    path.write_text(yaml.safe_dump({"cases": cases}), encoding="utf-8")
+    path = _two_case_corpus(tmp_path)
 
     def kb_eval(*options: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
