@@ -30,9 +30,10 @@ def container() -> dict[str, Any]:
 
 def test_every_manifest_parses_and_kustomize_lists_them() -> None:
     kinds = documents()
-    assert {"Deployment", "Service", "HorizontalPodAutoscaler", "Secret", "Kustomization"} <= set(kinds)
+    expected = {"Deployment", "Service", "HorizontalPodAutoscaler", "NetworkPolicy", "Secret", "Kustomization"}
+    assert expected <= set(kinds)
     listed = set(kinds["Kustomization"]["resources"])
-    assert listed == {"deployment.yaml", "service.yaml", "hpa.yaml"}
+    assert listed == {"deployment.yaml", "service.yaml", "hpa.yaml", "networkpolicy.yaml"}
     assert all((DEPLOY / "kubernetes" / name).is_file() for name in listed)
 
 
@@ -79,6 +80,19 @@ def test_the_secret_example_as_is_leaves_every_adapter_off(monkeypatch: pytest.M
 def test_autoscaler_targets_the_deployment() -> None:
     target = documents()["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"]
     assert (target["kind"], target["name"]) == ("Deployment", documents()["Deployment"]["metadata"]["name"])
+
+
+def test_network_policy_admits_the_port_and_lets_replies_out() -> None:
+    policy, pods = documents()["NetworkPolicy"]["spec"], documents()["Deployment"]["spec"]["template"]
+    assert policy["podSelector"]["matchLabels"].items() <= pods["metadata"]["labels"].items()
+    assert set(policy["policyTypes"]) == {"Ingress", "Egress"}
+    (ingress,) = policy["ingress"]
+    assert [port["port"] for port in ingress["ports"]] == [container()["ports"][0]["name"]]
+    egress = {(port["protocol"], port["port"]) for rule in policy["egress"] for port in rule["ports"]}
+    # DNS, and HTTPS to the chat platforms' reply APIs (every *_API_BASE the Deployment sets is https).
+    assert {("UDP", 53), ("TCP", 53), ("TCP", 443)} == egress
+    bases = [env["value"] for env in container()["env"] if env["name"].endswith("_API_BASE")]
+    assert bases and all(base.startswith("https://") for base in bases)
 
 
 def containerfile() -> str:
