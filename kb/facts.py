@@ -2,8 +2,8 @@
 files at its release tags), and the lint rules that hold runbooks to it.
 
 A step, signature or note holds for the releases of `applies_to.istio` narrowed by its own `istio` range.
-Every analyzer code, istioctl command and named term (status condition, label, message, field) it uses
-must exist in each minor line of that range the facts know; an analyzer code that arrived in a patch
+Every analyzer code, istioctl command, named term (status condition, label, message, field) and feature
+flag it uses must exist in each minor line of that range the facts know; an analyzer code that arrived in a patch
 release (IST0173 in 1.25.4) needs a range that starts there. Ambient runbooks need ambient diagnosis.
 """
 
@@ -27,6 +27,12 @@ _CODE = re.compile(r"\bIST[0-9]{4}\b")
 # An istioctl invocation: the words up to the end of the shell command (a pipe, `;`, `&&`, `)` or a newline).
 _ISTIOCTL = re.compile(r"\bistioctl((?:[ \t]+[^\s|;&)]+)*)")
 _WORD = re.compile(r"[a-z][a-z0-9-]*")
+# A feature flag a step sets: `PILOT_HTTP10=1`, `--set values.pilot.env.PILOT_HTTP10=true` in a command,
+# `- name: PILOT_HTTP10` or `PILOT_HTTP10: "1"` (proxyMetadata) in a manifest. Setting a flag a release does not
+# have changes nothing, silently; a step that only reads or greps one, or prose about one, is not checked.
+# A shell variable (`$ISTIO_NAMESPACE`) is a placeholder, not a flag.
+_NAME = r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+"
+_FLAG_SET = re.compile(rf"(?<![$\w{{]){_NAME}(?==)|(?<=name: )\"?{_NAME}\b|^\s*\"?{_NAME}(?=\"?: )", re.MULTILINE)
 # What counts as ambient diagnosis: ztunnel's own view, its logs, or a waypoint's state.
 _AMBIENT_DIAGNOSIS = re.compile(r"ztunnel-config|\bztunnel\b|\bwaypoint\b")
 
@@ -38,7 +44,16 @@ class Facts:
     paths: dict[str, list[list[str]]]  # "experimental waypoint status" -> minor-line spans that have it
     aliases: dict[str, dict[str, str]]  # parent path -> {alias: word}: {"": {"x": "experimental"}}
     terms: dict[str, Any]
-    defaults: dict[str, dict[str, str]]
+    flags: dict[str, list[list[Any]]]  # "PILOT_HTTP10" -> [[first line, default], [line it left, null], ...]
+
+    def flag_default(self, name: str, line: str) -> str | None:
+        """The default a feature flag has in a minor line as Istio's code writes it, or None where it is absent."""
+        value: str | None = None
+        for since, default in self.flags.get(name, []):
+            if self.minors.index(since) > self.minors.index(line):
+                break
+            value = default
+        return value
 
     def lines(self, span: Range) -> list[str]:
         """The known minor lines a range admits."""
@@ -64,7 +79,7 @@ def load_facts() -> Facts:
         paths=data["istioctl"]["paths"],
         aliases=data["istioctl"]["aliases"],
         terms=data["terms"],
-        defaults=data["defaults"],
+        flags=data["flags"],
     )
 
 
@@ -84,6 +99,8 @@ def version_problems(runbook: Runbook, facts: Facts | None = None) -> list[Versi
         span = overall if istio is None else overall.meet(parse_range(istio))
         for field, text, is_command in texts:
             problems += [VersionProblem((*path, *field), m) for m in _text_problems(text, is_command, span, known)]
+            if is_command or field == ("manifest",):
+                problems += [VersionProblem((*path, *field), m) for m in _flag_problems(text, span, known)]
     problems += _ambient_problems(runbook)
     return problems
 
@@ -125,6 +142,19 @@ def _text_problems(text: str, is_command: bool, span: Range, facts: Facts) -> It
             if missing:
                 where = ", ".join(fact["repositories"])
                 yield f"{fact['kind']} `{term}` is not in Istio {_list(missing)} ({where}), but {claimed}"
+
+
+def _flag_problems(text: str, span: Range, facts: Facts) -> Iterator[str]:
+    # Flags are read at each minor's .0 tag: a line the range enters only at a later patch is not judged.
+    lines = [line for line in facts.lines(span) if span.admits(parse_release(f"{line}.0"))]
+    for name in dict.fromkeys(found.strip(' "') for found in _FLAG_SET.findall(text)):
+        if name in facts.flags:
+            missing = [line for line in lines if facts.flag_default(name, line) is None]
+            if missing:
+                yield (
+                    f"feature flag `{name}` is registered in no Istio {_list(missing)} (istio/istio), so setting it "
+                    f"there changes nothing, but this holds for Istio {span.text}"
+                )
 
 
 def _code_problems(code: str, span: Range, lines: list[str], claimed: str, facts: Facts) -> Iterator[str]:
@@ -218,4 +248,16 @@ def _ambient_problems(runbook: Runbook) -> Iterator[VersionProblem]:
 
 
 def _list(lines: list[str]) -> str:
-    return lines[0] if len(lines) == 1 else f"{lines[0]}..{lines[-1]}" if len(lines) > 3 else ", ".join(lines)
+    """Minor lines as runs: `1.20, 1.21, 1.22`, `1.23..1.30`, or `1.4, 1.5, 1.12..1.15` across a union's gap."""
+    runs: list[list[str]] = []
+    for line in lines:
+        if runs and _next_minor(runs[-1][-1]) == line:
+            runs[-1].append(line)
+        else:
+            runs.append([line])
+    return ", ".join(f"{run[0]}..{run[-1]}" if len(run) > 3 else ", ".join(run) for run in runs)
+
+
+def _next_minor(line: str) -> str:
+    major, minor = line.split(".")
+    return f"{major}.{int(minor) + 1}"

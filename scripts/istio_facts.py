@@ -14,7 +14,8 @@ Only release tags are read (`1.22.0`, `1.22.3`, ...; no alpha/beta/rc), so the f
   `waypoint status`) with each parent's aliases (`x` -> `experimental`), followed from the root command's
   AddCommand wiring (scripts/istioctl_tree.py);
 - terms: status conditions, labels, messages and fields runbooks name, with the minor lines that have them;
-- defaults: the default of each feature flag runbooks rely on, per minor line.
+- flags: every environment variable Istio's Go code registers (`env.Register*`, or `os.Getenv` before 1.2)
+  at each minor's `.0`, with its default, as change points: [[first line, default], [line it left, null], ...].
 
 The output records the tags read and the commit each one points at.
 """
@@ -35,7 +36,10 @@ from istioctl_tree import command_tree
 
 STABLE = re.compile(r"^v?([0-9]+)\.([0-9]+)\.([0-9]+)$")
 CONSTRUCTOR = r"\bNew[A-Z][A-Za-z0-9]*\("
-REGISTER = re.compile(r'env\.Register\w*\(\s*"([A-Z0-9_]+)"\s*,\s*([^,\n]+),')
+# The name and the default may sit on lines of their own: `env.Register(\n\t"NAME",\n\t0.0,\n\t"help")`.
+REGISTER = re.compile(r'env\.Register\w*\(\s*"([A-Z][A-Z0-9_]+)"\s*,\s*([^,\n]+),')
+GETENV = re.compile(r'os\.(?:Getenv|LookupEnv)\("([A-Z][A-Z0-9_]+)"\)')
+NOT_SHIPPED = (":(exclude)vendor", ":(exclude)*_test.go", ":(exclude)tests", ":(exclude)tools")
 # Before 1.13 the analyzers lived under galley/.
 MESSAGES = ("pkg/config/analysis/msg/messages.yaml", "galley/pkg/config/analysis/msg/messages.yaml")
 
@@ -55,16 +59,6 @@ TERMS: list[tuple[str, str, tuple[tuple[str, tuple[str, ...]], ...]]] = [
     ("ztunnel does not support HTTP attributes", "message", _PILOT),
     ("use-waypoint label missing from parent", "message", _PILOT),
     ("httpStreamIdleTimeout", "field", (("api", ("mesh",)),)),
-]
-FLAG_DIRS = ("pilot/pkg/features", "pkg/features", "pilot/pkg/networking")
-# Feature flags whose defaults runbooks state.
-DEFAULTS = [
-    "PILOT_SEND_UNHEALTHY_ENDPOINTS",
-    "EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY",
-    "PILOT_ENABLE_PERSISTENT_SESSION_FILTER",
-    "ENABLE_AUTO_SNI",
-    "VERIFY_CERTIFICATE_AT_CLIENT",
-    "PILOT_HTTP10",
 ]
 
 
@@ -168,19 +162,29 @@ def has_term(repo: Path, tag: str, term: str, paths: tuple[str, ...]) -> bool:
     return done.returncode == 0
 
 
-def defaults(repo: Path, tag: str) -> dict[str, str]:
+def registered_flags(repo: Path, tag: str) -> dict[str, str]:
+    """Every environment variable the shipped Go code at `tag` registers, with its default as written."""
     found: dict[str, str] = {}
-    listed = subprocess.run(
-        ["git", "-C", str(repo), "grep", "-l", "env.Register", tag, "--", *FLAG_DIRS],
-        capture_output=True,
-        text=True,
-    ).stdout
-    for file in listed.split():
+    listed = git(repo, "grep", "-l", "-E", r"env\.Register|os\.(Getenv|LookupEnv)\(", tag, "--", ".", *NOT_SHIPPED)
+    for file in sorted(listed.split()):
         source = show(repo, tag, file.split(":", 1)[1]) or ""
+        for name in GETENV.findall(source):
+            found.setdefault(name, "(read with os.Getenv)")
         for name, value in REGISTER.findall(source):
-            if name in DEFAULTS:
-                found[name] = value.strip()
+            found[name] = value.strip()
     return found
+
+
+def flag_history(minors: list[tuple[tuple[int, int, int], str]], repo: Path) -> dict[str, list[Any]]:
+    """{flag: [[line, default], ...]}: an entry wherever the flag appears, changes its default or goes away (null)."""
+    history: dict[str, list[Any]] = defaultdict(list)
+    for version, tag in minors:
+        line, now = f"{version[0]}.{version[1]}", registered_flags(repo, tag)
+        for name in sorted(set(now) | set(history)):
+            value = now.get(name)
+            if not history[name] or history[name][-1][1] != value:
+                history[name].append([line, value])
+    return dict(sorted(history.items()))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -216,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         "analyzer_codes": analyzer_codes(args.istio, [(v, t) for v, t in istio_tags if v[:2] >= (1, 1)]),
         "istioctl": istioctl_paths(args.istio, minors),
         "terms": terms,
-        "defaults": {f"{v[0]}.{v[1]}": defaults(args.istio, t) for v, t in minors},
+        "flags": flag_history(minors, args.istio),
     }
     args.out.write_text(json.dumps(facts, indent=None, sort_keys=False, separators=(",", ":")) + "\n")
     print(

@@ -275,6 +275,25 @@ VERSION_WARNINGS = [
         ),
     ),
     (
+        "version-flag-command",
+        (
+            29,
+            "fix[0].commands[0]",
+            "feature flag `PILOT_ENABLE_MONGO_FILTER` is registered in no Istio 1.6..1.10 (istio/istio), so setting "
+            "it there changes nothing, but this holds for Istio >=1.6",
+        ),
+    ),
+    (
+        # The 1.3 line is entered at 1.3.5, after the .0 tag the facts read: it is not judged.
+        "version-flag-manifest",
+        (
+            28,
+            "fix[0].manifest",
+            "feature flag `PILOT_SEND_UNHEALTHY_ENDPOINTS` is registered in no Istio 1.4, 1.5, 1.12, 1.13 "
+            "(istio/istio), so setting it there changes nothing, but this holds for Istio >=1.3.5, <1.6 || >=1.12",
+        ),
+    ),
+    (
         "ambient-without-ztunnel-step",
         (
             11,

@@ -226,10 +226,16 @@ def test_facts_hold_the_versions_issue_14_found() -> None:
     assert facts.terms["ResolvedWaypoints"]["lines"][0] == "1.26"
     assert facts.in_spans(facts.paths["waypoint status"], "1.23")
     assert not facts.in_spans(facts.paths["waypoint status"], "1.22")
-    assert facts.defaults["1.14"]["PILOT_SEND_UNHEALTHY_ENDPOINTS"] == "true"
-    assert facts.defaults["1.15"]["PILOT_SEND_UNHEALTHY_ENDPOINTS"] == "false"
-    assert "EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY" not in facts.defaults["1.23"]
-    assert facts.defaults["1.24"]["EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY"] == "true"
+    assert facts.flag_default("PILOT_SEND_UNHEALTHY_ENDPOINTS", "1.13") is None
+    assert facts.flag_default("PILOT_SEND_UNHEALTHY_ENDPOINTS", "1.14") == "true"
+    assert facts.flag_default("PILOT_SEND_UNHEALTHY_ENDPOINTS", "1.15") == "false"
+    assert facts.flag_default("EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY", "1.23") is None
+    assert facts.flag_default("EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY", "1.24") == "true"
+    # Registered over several lines in tuning.go, and read with os.Getenv in 1.1.
+    assert facts.flag_default("PILOT_MAX_REQUESTS_PER_SECOND", "1.20") == "25.0"
+    assert facts.flag_default("PILOT_MAX_REQUESTS_PER_SECOND", "1.21") == "0.0"
+    assert facts.flag_default("PILOT_HTTP10", "1.1") == "(read with os.Getenv)"
+    assert facts.flag_default("ENABLE_NATIVE_SIDECARS", "1.27") == '"auto"'
 
 
 @pytest.mark.parametrize(
