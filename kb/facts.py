@@ -33,6 +33,8 @@ _WORD = re.compile(r"[a-z][a-z0-9-]*")
 # A shell variable (`$ISTIO_NAMESPACE`) is a placeholder, not a flag.
 _NAME = r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+"
 _FLAG_SET = re.compile(rf"(?<![$\w{{]){_NAME}(?==)|(?<=name: )\"?{_NAME}\b|^\s*\"?{_NAME}(?=\"?: )", re.MULTILINE)
+# A regex that admits more analyzer codes than this is about codes in general, not about these ones.
+_FEW_CODES = 8
 # What counts as ambient diagnosis: ztunnel's own view, its logs, or a waypoint's state.
 _AMBIENT_DIAGNOSIS = re.compile(r"ztunnel-config|\bztunnel\b|\bwaypoint\b")
 
@@ -101,6 +103,12 @@ def version_problems(runbook: Runbook, facts: Facts | None = None) -> list[Versi
             problems += [VersionProblem((*path, *field), m) for m in _text_problems(text, is_command, span, known)]
             if is_command or field == ("manifest",):
                 problems += [VersionProblem((*path, *field), m) for m in _flag_problems(text, span, known)]
+        if path[0] == "signatures":
+            for number, condition in enumerate(runbook.signatures[path[1]].when):
+                for name in ("pattern", "matches"):
+                    value = getattr(condition, name)
+                    found = _regex_code_problems(value, span, known) if value else ()
+                    problems += [VersionProblem((*path, "when", number, name), m) for m in found]
     problems += _ambient_problems(runbook)
     return problems
 
@@ -124,6 +132,27 @@ def _versioned_texts(runbook: Runbook) -> Iterator[tuple[Path_, str | None, list
                 if value:
                     texts.append((("when", number, name), value.replace("\\", ""), False))
         yield ("signatures", index), signature.istio, texts
+
+
+def _regex_code_problems(pattern: str, span: Range, facts: Facts) -> Iterator[str]:
+    """A signature's regex that names analyzer codes through a class or a group (`^IST015[15]$`,
+    `IST0(?:105|158)`) matches in a release when one of them ships there: each release of the range needs one.
+    A pattern that admits most codes (`IST[0-9]{4}`) is about codes in general and is not judged."""
+    if "IST" not in pattern:
+        return
+    try:
+        compiled = re.compile(pattern)
+    except re.error:
+        return  # the loader reports a pattern that does not compile
+    named = [code for code in facts.codes if compiled.search(code)]
+    if not 1 < len(named) <= _FEW_CODES:
+        return  # one code is written out literally, and the literal check has judged it
+    missing = [line for line in facts.lines(span) if not any(line in facts.codes[code]["lines"] for code in named)]
+    if missing:
+        yield (
+            f"none of the analyzer codes {', '.join(named)} this pattern names ships in istioctl {_list(missing)}, "
+            f"but this holds for Istio {span.text}"
+        )
 
 
 def _text_problems(text: str, is_command: bool, span: Range, facts: Facts) -> Iterator[str]:

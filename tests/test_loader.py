@@ -275,6 +275,16 @@ VERSION_WARNINGS = [
         ),
     ),
     (
+        # `IST0(?:105|158)` is judged too and passes: IST0105 ships up to 1.17, IST0158 from 1.18.
+        "version-analyzer-regex",
+        (
+            23,
+            "signatures[1].when[0].matches",
+            "none of the analyzer codes IST0151, IST0155 this pattern names ships in istioctl 1.6..1.13, "
+            "but this holds for Istio >=1.6",
+        ),
+    ),
+    (
         "version-flag-command",
         (
             29,
