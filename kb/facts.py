@@ -33,6 +33,8 @@ _WORD = re.compile(r"[a-z][a-z0-9-]*")
 # A shell variable (`$ISTIO_NAMESPACE`) is a placeholder, not a flag.
 _NAME = r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+"
 _FLAG_SET = re.compile(rf"(?<![$\w{{]){_NAME}(?==)|(?<=name: )\"?{_NAME}\b|^\s*\"?{_NAME}(?=\"?: )", re.MULTILINE)
+# More patch releases than any Istio minor line has had (1.5 and 1.24 reached the teens).
+_PATCHES = 40
 # A regex that admits more analyzer codes than this is about codes in general, not about these ones.
 _FEW_CODES = 8
 # What counts as ambient diagnosis: ztunnel's own view, its logs, or a waypoint's state.
@@ -46,16 +48,23 @@ class Facts:
     paths: dict[str, list[list[str]]]  # "experimental waypoint status" -> minor-line spans that have it
     aliases: dict[str, dict[str, str]]  # parent path -> {alias: word}: {"": {"x": "experimental"}}
     terms: dict[str, Any]
-    flags: dict[str, list[list[Any]]]  # "PILOT_HTTP10" -> [[first line, default], [line it left, null], ...]
+    flags: dict[str, list[list[Any]]]  # "PILOT_HTTP10" -> [[first release, default], [release it left, null]...]
 
-    def flag_default(self, name: str, line: str) -> str | None:
-        """The default a feature flag has in a minor line as Istio's code writes it, or None where it is absent."""
+    def flag_default(self, name: str, release: str) -> str | None:
+        """The default a feature flag has in a release (`1.14.2`; a minor line alone means its .0) as Istio's code
+        writes it, or None where the release does not register it."""
+        wanted = parse_release(release).first
         value: str | None = None
         for since, default in self.flags.get(name, []):
-            if self.minors.index(since) > self.minors.index(line):
+            if parse_release(since).first > wanted:
                 break
             value = default
         return value
+
+    def flag_in(self, name: str, line: str, span: Range) -> bool:
+        """Whether some release of `line` that `span` admits registers the flag."""
+        releases = (f"{line}.{patch}" for patch in range(_PATCHES))
+        return any(span.admits(parse_release(r)) and self.flag_default(name, r) is not None for r in releases)
 
     def lines(self, span: Range) -> list[str]:
         """The known minor lines a range admits."""
@@ -174,11 +183,9 @@ def _text_problems(text: str, is_command: bool, span: Range, facts: Facts) -> It
 
 
 def _flag_problems(text: str, span: Range, facts: Facts) -> Iterator[str]:
-    # Flags are read at each minor's .0 tag: a line the range enters only at a later patch is not judged.
-    lines = [line for line in facts.lines(span) if span.admits(parse_release(f"{line}.0"))]
     for name in dict.fromkeys(found.strip(' "') for found in _FLAG_SET.findall(text)):
         if name in facts.flags:
-            missing = [line for line in lines if facts.flag_default(name, line) is None]
+            missing = [line for line in facts.lines(span) if not facts.flag_in(name, line, span)]
             if missing:
                 yield (
                     f"feature flag `{name}` is registered in no Istio {_list(missing)} (istio/istio), so setting it "

@@ -15,7 +15,8 @@ Only release tags are read (`1.22.0`, `1.22.3`, ...; no alpha/beta/rc), so the f
   AddCommand wiring (scripts/istioctl_tree.py);
 - terms: status conditions, labels, messages and fields runbooks name, with the minor lines that have them;
 - flags: every environment variable Istio's Go code registers (`env.Register*`, or `os.Getenv` before 1.2)
-  at each minor's `.0`, with its default, as change points: [[first line, default], [line it left, null], ...].
+  at every release tag, with its default, as change points in version order:
+  [[first release, default], [release that changed it, default], [release it left, null], ...].
 
 The output records the tags read and the commit each one points at.
 """
@@ -165,25 +166,31 @@ def has_term(repo: Path, tag: str, term: str, paths: tuple[str, ...]) -> bool:
 def registered_flags(repo: Path, tag: str) -> dict[str, str]:
     """Every environment variable the shipped Go code at `tag` registers, with its default as written."""
     found: dict[str, str] = {}
-    listed = git(repo, "grep", "-l", "-E", r"env\.Register|os\.(Getenv|LookupEnv)\(", tag, "--", ".", *NOT_SHIPPED)
-    for file in sorted(listed.split()):
-        source = show(repo, tag, file.split(":", 1)[1]) or ""
-        for name in GETENV.findall(source):
-            found.setdefault(name, "(read with os.Getenv)")
-        for name, value in REGISTER.findall(source):
-            found[name] = value.strip()
+    # Three lines after each hit hold a name and a default registered on lines of their own.
+    source = subprocess.run(
+        ["git", "-C", str(repo), "grep", "-h", "-E", "-A3", r"env\.Register|os\.(Getenv|LookupEnv)\(", tag, "--", ".",
+         *NOT_SHIPPED],
+        capture_output=True,
+        text=True,
+    ).stdout  # fmt: skip
+    for name in GETENV.findall(source):
+        found.setdefault(name, "(read with os.Getenv)")
+    for name, value in REGISTER.findall(source):
+        found[name] = value.strip()
     return found
 
 
-def flag_history(minors: list[tuple[tuple[int, int, int], str]], repo: Path) -> dict[str, list[Any]]:
-    """{flag: [[line, default], ...]}: an entry wherever the flag appears, changes its default or goes away (null)."""
+def flag_history(tags: list[tuple[tuple[int, int, int], str]], repo: Path) -> dict[str, list[Any]]:
+    """{flag: [[release, default], ...]} over every release tag in version order: an entry wherever the flag
+    appears, changes its default (PILOT_SEND_UNHEALTHY_ENDPOINTS: true in 1.14.0, false from 1.14.2) or goes away
+    (null)."""
     history: dict[str, list[Any]] = defaultdict(list)
-    for version, tag in minors:
-        line, now = f"{version[0]}.{version[1]}", registered_flags(repo, tag)
+    for version, tag in tags:
+        release, now = text_of(version), registered_flags(repo, tag)
         for name in sorted(set(now) | set(history)):
             value = now.get(name)
             if not history[name] or history[name][-1][1] != value:
-                history[name].append([line, value])
+                history[name].append([release, value])
     return dict(sorted(history.items()))
 
 
@@ -220,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         "analyzer_codes": analyzer_codes(args.istio, [(v, t) for v, t in istio_tags if v[:2] >= (1, 1)]),
         "istioctl": istioctl_paths(args.istio, minors),
         "terms": terms,
-        "flags": flag_history(minors, args.istio),
+        "flags": flag_history([(v, t) for v, t in istio_tags if v[:2] >= (1, 1)], args.istio),
     }
     args.out.write_text(json.dumps(facts, indent=None, sort_keys=False, separators=(",", ":")) + "\n")
     print(

@@ -294,13 +294,13 @@ VERSION_WARNINGS = [
         ),
     ),
     (
-        # The 1.3 line is entered at 1.3.5, after the .0 tag the facts read: it is not judged.
+        # 1.3 is not listed: the flag arrived in 1.3.5, where the range enters that line.
         "version-flag-manifest",
         (
             28,
             "fix[0].manifest",
-            "feature flag `PILOT_SEND_UNHEALTHY_ENDPOINTS` is registered in no Istio 1.4, 1.5, 1.12, 1.13 "
-            "(istio/istio), so setting it there changes nothing, but this holds for Istio >=1.3.5, <1.6 || >=1.12",
+            "feature flag `PILOT_BLOCK_HTTP_ON_443` is registered in no Istio 1.12..1.30 (istio/istio), so setting "
+            "it there changes nothing, but this holds for Istio >=1.3.5, <1.6 || >=1.12",
         ),
     ),
     (

@@ -228,6 +228,8 @@ def test_facts_hold_the_versions_issue_14_found() -> None:
     assert not facts.in_spans(facts.paths["waypoint status"], "1.22")
     assert facts.flag_default("PILOT_SEND_UNHEALTHY_ENDPOINTS", "1.13") is None
     assert facts.flag_default("PILOT_SEND_UNHEALTHY_ENDPOINTS", "1.14") == "true"
+    assert facts.flag_default("PILOT_SEND_UNHEALTHY_ENDPOINTS", "1.14.1") == "true"
+    assert facts.flag_default("PILOT_SEND_UNHEALTHY_ENDPOINTS", "1.14.2") == "false"  # changed in a patch
     assert facts.flag_default("PILOT_SEND_UNHEALTHY_ENDPOINTS", "1.15") == "false"
     assert facts.flag_default("EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY", "1.23") is None
     assert facts.flag_default("EXCLUDE_UNSAFE_503_FROM_DEFAULT_RETRY", "1.24") == "true"
