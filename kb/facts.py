@@ -113,7 +113,7 @@ def version_problems(runbook: Runbook, facts: Facts | None = None) -> list[Versi
             if is_command or field == ("manifest",):
                 problems += [VersionProblem((*path, *field), m) for m in _flag_problems(text, span, known)]
         if path[0] == "signatures":
-            for number, condition in enumerate(runbook.signatures[path[1]].when):
+            for number, condition in enumerate(runbook.signatures[int(path[1])].when):
                 for name in ("pattern", "matches"):
                     value = getattr(condition, name)
                     found = _regex_code_problems(value, span, known) if value else ()
