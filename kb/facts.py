@@ -4,7 +4,9 @@ files at its release tags), and the lint rules that hold runbooks to it.
 A step, signature or note holds for the releases of `applies_to.istio` narrowed by its own `istio` range.
 Every analyzer code, istioctl command, named term (status condition, label, message, field) and feature
 flag it uses must exist in each minor line of that range the facts know; an analyzer code that arrived in a patch
-release (IST0173 in 1.25.4) needs a range that starts there. Ambient runbooks need ambient diagnosis.
+release (IST0173 in 1.25.4) needs a range that starts there. Ambient runbooks need ambient diagnosis. A step that
+greps Envoy's stats for a stat Istio's default stats matcher drops in some release of its range prints nothing
+there: the runbook must say how to include it.
 """
 
 from __future__ import annotations
