@@ -16,7 +16,11 @@ Only release tags are read (`1.22.0`, `1.22.3`, ...; no alpha/beta/rc), so the f
 - terms: status conditions, labels, messages and fields runbooks name, with the minor lines that have them;
 - flags: every environment variable Istio's Go code registers (`env.Register*`, or `os.Getenv` before 1.2)
   at every release tag, with its default, as change points in version order:
-  [[first release, default], [release that changed it, default], [release it left, null], ...].
+  [[first release, default], [release that changed it, default], [release it left, null], ...];
+- stats_kept: at each minor's `.0`, the prefixes, suffixes and regexes of the stats matcher a proxy gets with no
+  stats annotation and no proxyStatsMatcher (the bootstrap template's own patterns and pkg/bootstrap's
+  `requiredEnvoyStatsMatcherInclusion*`), each with the minor-line spans that keep it; patterns only some proxies
+  get, with their condition; and the files read.
 
 The output records the tags read and the commit each one points at.
 """
@@ -194,6 +198,140 @@ def flag_history(tags: list[tuple[tuple[int, int, int], str]], repo: Path) -> di
     return dict(sorted(history.items()))
 
 
+# --- Default stats matcher (stats_kept) -------------------------------------------------------------------
+# Istio's bootstrap keeps only the Envoy stats its inclusion list names: patterns written into the bootstrap
+# template and the `requiredEnvoyStatsMatcherInclusion*` values pkg/bootstrap appends to any annotation or
+# proxyStatsMatcher a proxy adds. Before 1.4 the Go code lived in pkg/bootstrap/bootstrap_config.go (1.1 had a
+# `defaultEnvoyStatsMatcherInclusionPatterns` list that an annotation replaced), the template under tools/deb
+# (1.1) or tools/packaging/common (envoy_bootstrap_v2.json until 1.6, envoy_bootstrap.json since 1.7).
+BOOTSTRAP_GO = ("pkg/bootstrap/config.go", "pkg/bootstrap/bootstrap_config.go")
+BOOTSTRAP_TEMPLATES = (
+    "tools/packaging/common/envoy_bootstrap.json",
+    "tools/packaging/common/envoy_bootstrap_v2.json",
+    "tools/deb/envoy_bootstrap_v2.json",
+)
+_MATCHER_KIND = {"Prefix": "prefix", "Suffix": "suffix", "Regexp": "regex"}
+# The value pkg/bootstrap passes as `required` for each kind: `parseOption(annotation, REQUIRED, proxyConfig)`
+# (1.4+) or `setStatsOption(annotation, inclusionPrefixOption, REQUIRED)` (1.2, 1.3).
+_REQUIRED_CALL = re.compile(
+    r"EnvoyStatsMatcherInclusion(Prefix|Suffix|Regexp)\(\s*parseOption\(\s*[^,]+,\s*([^,)]+)"
+    r"|setStatsOption\([^,]+,\s*envoyStatsMatcherInclusion(Prefix|Suffix|Regexp)Option,\s*([^,)]+)\)"
+)
+_DEFAULT_LIST = re.compile(r'opts\["inclusionPatterns"\]\s*=\s*(\w+)\s*\n\s*}')
+_GO_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"|`([^`]*)`')
+
+
+def _go_value(expression: str, source: str, depth: int = 0) -> str:
+    """The text a Go expression of pkg/bootstrap stands for: "a,b", `re`, NAME, NAME + ",c", []string{"a", "b"}
+    (joined with commas). A local variable stands for its first assignment (`x := NAME`)."""
+    expression = expression.split("//")[0].strip()
+    if depth > 4:
+        raise ValueError(f"cannot resolve {expression!r} in pkg/bootstrap")
+    if expression.startswith("[]string{"):
+        return ",".join(a or b for a, b in _GO_STRING.findall(expression))
+    text = ""
+    for part in (part.strip() for part in expression.split("+")):
+        literal = _GO_STRING.fullmatch(part)
+        if literal:
+            text += literal[2] if literal[1] is None else literal[1].replace("\\\\", "\\")
+        elif re.fullmatch(r"\w+", part):
+            bound = re.search(rf"^\s*{part}\s*:?=\s*(\[\]string\{{[^}}]*\}}|[^\n]+)", source, re.MULTILINE)
+            if bound is None:
+                raise ValueError(f"cannot resolve {part!r} in pkg/bootstrap")
+            text += _go_value(bound[1], source, depth + 1)
+        else:
+            raise ValueError(f"cannot resolve {part!r} in pkg/bootstrap")
+    return text
+
+
+def _go_strings(expression: str, source: str) -> list[str]:
+    return [value for value in _go_value(expression, source).split(",") if value]
+
+
+def _conditional_override(name: str, source: str) -> tuple[str, str] | None:
+    """`if COND {\n name = OTHER` after `name := ...`: (COND, OTHER)."""
+    found = re.search(rf"if ([^{{\n]+) \{{\s*\n\s*{name} = (\w+)", source)
+    return (found[1].strip(), found[2]) if found else None
+
+
+def _template_patterns(template: str) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Literal patterns of the template's stats_matcher inclusion list: always there, and those inside
+    `{{- if .x }}` (with the condition). Template values (`{{$s}}`) are what the Go code passes."""
+    block = template[template.index('"stats_matcher"') :]
+    block = block[: block.index('"admin"')] if '"admin"' in block else block
+    kept: dict[str, list[str]] = {"prefix": [], "suffix": [], "regex": []}
+    conditional: dict[str, str] = {}
+    condition: list[str] = []
+    for line in block.splitlines():
+        opened = re.search(r"\{\{-?\s*(if|range|with)\s+([^}]*?)\s*-?\}\}", line)
+        if opened:
+            condition.append(opened[2] if opened[1] == "if" else "")
+            continue
+        if re.search(r"\{\{-?\s*end\s*-?\}\}", line):
+            if condition:
+                condition.pop()
+            continue
+        entry = re.search(r'"(prefix|suffix|regex)"\s*:\s*"((?:[^"\\]|\\.)*)"', line)
+        if not entry or "{{" in entry[2]:
+            continue
+        kind, value = entry[1], json.loads(f'"{entry[2]}"')
+        if any(condition):
+            conditional[f"{kind} {value}"] = next(c for c in reversed(condition) if c)
+        elif not condition:
+            kept[kind].append(value)
+    return kept, conditional
+
+
+def default_stats_matcher(repo: Path, tag: str) -> tuple[dict[str, list[str]], dict[str, str], list[str]]:
+    """({prefix|suffix|regex: [pattern, ...]}, {"kind pattern": condition it needs}, [files read]) for a proxy
+    with no stats annotation and no proxyStatsMatcher at `tag`."""
+    go_file = next(path for path in BOOTSTRAP_GO if show(repo, tag, path) is not None)
+    source = show(repo, tag, go_file) or ""
+    template_file = next(path for path in BOOTSTRAP_TEMPLATES if show(repo, tag, path) is not None)
+    kept, conditional = _template_patterns(show(repo, tag, template_file) or "")
+    calls = [(a or c, b or d) for a, b, c, d in _REQUIRED_CALL.findall(source)]
+    default_list = _DEFAULT_LIST.search(source)
+    if default_list:  # 1.1: the template's one range, replaced as a whole by the annotation
+        calls.append(("Prefix", default_list[1]))
+    if not calls:
+        raise ValueError(f"{tag}:{go_file}: no stats inclusion values found")
+    for kind, argument in calls:
+        kept[_MATCHER_KIND[kind]].extend(_go_strings(argument, source))
+        override = _conditional_override(argument.strip(), source) if re.fullmatch(r"\w+", argument.strip()) else None
+        if override:
+            for value in _go_strings(override[1], source):
+                if value not in kept[_MATCHER_KIND[kind]]:
+                    conditional[f"{_MATCHER_KIND[kind]} {value}"] = override[0]
+    return kept, conditional, [go_file, template_file]
+
+
+def stats_kept(repo: Path, minors: list[tuple[tuple[int, int, int], str]]) -> dict[str, Any]:
+    """What the default stats matcher keeps per minor line, as spans: {"prefix": {"server": [[1.1, 1.30]]},
+    "suffix": {...}, "regex": {...}}, the patterns only some proxies get ("conditional": {"suffix
+    downstream_cx_active": [condition, spans]}), and the files read ("files": [[first line, go, template], ...])."""
+    per_line: dict[str, dict[str, list[str]]] = {}
+    conditions: dict[str, tuple[str, list[str]]] = {}
+    files: list[list[str]] = []
+    for version, tag in minors:
+        line = f"{version[0]}.{version[1]}"
+        kept, conditional, read = default_stats_matcher(repo, tag)
+        per_line[line] = kept
+        for pattern, condition in conditional.items():
+            conditions.setdefault(pattern, (condition, []))[1].append(line)
+        if not files or files[-1][1:] != read:
+            files.append([line, *read])
+    order = list(per_line)
+    result: dict[str, Any] = {}
+    for kind in ("prefix", "suffix", "regex"):
+        every = dict.fromkeys(value for kept in per_line.values() for value in kept[kind])
+        result[kind] = {value: spans([ln for ln in order if value in per_line[ln][kind]], order) for value in every}
+    result["conditional"] = {
+        pattern: [condition, spans(lines, order)] for pattern, (condition, lines) in sorted(conditions.items())
+    }
+    result["files"] = files
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("istio", type=Path, help="git dir of istio/istio")
@@ -228,6 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         "istioctl": istioctl_paths(args.istio, minors),
         "terms": terms,
         "flags": flag_history([(v, t) for v, t in istio_tags if v[:2] >= (1, 1)], args.istio),
+        "stats_kept": stats_kept(args.istio, minors),
     }
     args.out.write_text(json.dumps(facts, indent=None, sort_keys=False, separators=(",", ":")) + "\n")
     print(

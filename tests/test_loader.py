@@ -304,6 +304,20 @@ VERSION_WARNINGS = [
         ),
     ),
     (
+        # The same step's `server.total_connections`, `cluster.xds-grpc.*`, `?filter=cluster_manager.cds` and
+        # `update_rejected` (cluster_manager.cds.update_rejected) are kept; `some_unknown_name` is not judged.
+        "version-stats-not-kept",
+        (
+            24,
+            "diagnosis[0].commands[0]",
+            "reads Envoy stats for `upstream_rq_pending_overflow` (such as "
+            "`cluster.<cluster>.upstream_rq_pending_overflow`), but Istio 1.6..1.30's default stats matcher keeps no "
+            "stat of that name, so the filter prints nothing; say how to include it (annotation "
+            "sidecar.istio.io/statsInclusionPrefixes, statsInclusionSuffixes or statsInclusionRegexps, or "
+            "proxyStatsMatcher in ProxyConfig or meshConfig.defaultConfig), but this holds for Istio >=1.6",
+        ),
+    ),
+    (
         "ambient-without-ztunnel-step",
         (
             11,

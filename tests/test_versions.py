@@ -6,12 +6,13 @@ import json
 import re
 
 import pytest
+import yaml
 
 import kb
 from kb.checks import VERSION_RANGE
 from kb.crd_schemas import schema_problems, snapshots
 from kb.errors import UsageError
-from kb.facts import command_path, load_facts, shipping_range
+from kb.facts import command_path, load_facts, shipping_range, version_problems
 from kb.loader import load_runbooks
 from kb.versions import for_release, label, parse_range, parse_release
 from tests.conftest import DATA, REPO, RUNBOOKS, run_kb
@@ -306,3 +307,61 @@ def test_schema_data_is_compact_and_records_its_tags() -> None:
     assert set(data["sources"]["istio/istio"]) == set(data["releases"])
     assert "description" not in path.read_text(encoding="utf-8")
     assert path.stat().st_size < 500_000
+
+
+def test_facts_hold_the_default_stats_matcher_per_line() -> None:
+    kept = load_facts().stats_kept
+    assert kept["prefix"]["cluster_manager"] == [["1.1", "1.30"]]
+    assert kept["prefix"]["cluster.xds-grpc"] == [["1.1", "1.30"]]
+    assert kept["prefix"]["http_mixer_filter"] == [["1.1", "1.7"]]  # mixer's filters left in 1.8
+    assert kept["suffix"]["rbac.denied"] == [["1.10", "1.30"]]
+    # 1.16 added a route regex that matched no route stat (`vhost\.*\.route\.*`); 1.23 fixed it.
+    assert kept["regex"] == {r"vhost\.*\.route\.*": [["1.16", "1.22"]], r"vhost\..*\.route\..*": [["1.23", "1.30"]]}
+    assert kept["conditional"]["suffix downstream_cx_active"][0] == "meta.ExitOnZeroActiveConnections"
+    assert not any(pattern.startswith("cluster.outbound") for pattern in kept["prefix"])
+
+
+def _stats_step(command: str, istio: str = ">=1.6", text: str = "Read the stats.") -> kb.Runbook:
+    data = yaml.safe_load((DATA / "invalid" / "version-stats-not-kept.yaml").read_text(encoding="utf-8"))
+    runbook = kb.Runbook.model_validate(data)
+    step = runbook.diagnosis[0].model_copy(update={"commands": (command,), "text": text})
+    applies_to = runbook.applies_to.model_copy(update={"istio": istio})
+    return runbook.model_copy(update={"diagnosis": (step,), "applies_to": applies_to})
+
+
+def _stats_warnings(runbook: kb.Runbook) -> list[str]:
+    return [p.message for p in version_problems(runbook) if "Envoy stats" in p.message]
+
+
+@pytest.mark.parametrize(
+    ("command", "missing"),
+    [
+        # The RBAC filter's counters are kept from 1.10 by suffix, wherever the listener's stat prefix puts them.
+        ("pilot-agent request GET stats | grep rbac.denied", "1.6..1.9"),
+        ("curl -s localhost:15000/stats | grep -E 'downstream_rq_too_large'", "1.6..1.30"),
+        ("pilot-agent request GET 'stats?filter=outlier_detection'", "1.6..1.30"),
+        ("pilot-agent request GET stats | grep -i OUTLIER_DETECTION", "1.6..1.30"),
+        ("pilot-agent request GET stats | grep 'listener_manager.total_listeners_active'", None),
+        ("pilot-agent request GET stats | grep lds.update_rejected", None),
+        ('pilot-agent request GET stats | grep "$SERVICE"', None),  # a service name narrows, it names no stat
+        ("pilot-agent request GET stats | grep -v outlier_detection", None),  # an exclusion
+        ("pilot-agent request GET stats | grep 'upstream_rq_pending_overflow\\|server.live'", "1.6..1.30"),
+        ("pilot-agent request GET stats/prometheus | grep istio_requests_total", None),  # not a name known here
+    ],
+)
+def test_stats_rule_judges_the_stat_a_filter_names(command: str, missing: str | None) -> None:
+    found = _stats_warnings(_stats_step(command))
+    assert found == ([] if missing is None else [found[0]])
+    if missing is not None:
+        assert f"but Istio {missing}'s default stats matcher" in found[0]
+
+
+def test_stats_rule_is_silent_when_the_runbook_says_how_to_include_the_stat() -> None:
+    command = "pilot-agent request GET stats | grep outlier_detection"
+    assert _stats_warnings(_stats_step(command))
+    text = "Add `sidecar.istio.io/statsInclusionPrefixes: cluster.outbound` to the pod first, then read the stats."
+    assert _stats_warnings(_stats_step(command, text=text)) == []
+    # Named in another step (here the fix's text) it holds for the whole runbook.
+    runbook = _stats_step(command)
+    fix = runbook.fix[0].model_copy(update={"text": "Set proxyStatsMatcher.inclusionRegexps in ProxyConfig."})
+    assert _stats_warnings(runbook.model_copy(update={"fix": (fix,)})) == []
