@@ -99,6 +99,94 @@ def test_broken_or_odd_yaml_gives_no_finding_and_no_error(text: str) -> None:
     assert signals(text, SignalKind.MANIFEST) == []
 
 
+PEER_AUTHENTICATION = """\
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {{name: default, namespace: shop}}
+spec:
+  {mtls}
+"""
+
+
+@pytest.mark.parametrize(
+    ("mtls", "found"),
+    [
+        ("mtls: {mode: STRICT}", True),
+        ("mtls: {mode: strict}", True),
+        ("portLevelMtls: {8080: {mode: STRICT}}", True),
+        ("mtls: {mode: PERMISSIVE}", False),
+        ("mtls: {mode: STRICT}\n  portLevelMtls: ", True),
+        ("selector: {matchLabels: {app: web}}", False),
+    ],
+)
+def test_a_peer_authentication_that_requires_mutual_tls_is_found(mtls: str, found: bool) -> None:
+    text = PEER_AUTHENTICATION.format(mtls=mtls)
+    assert ("peer-authentication-strict" in signals(text, SignalKind.MANIFEST)) is found
+
+
+@pytest.mark.parametrize(
+    ("tls", "found"),
+    [
+        ("servers: [{port: {number: 443, protocol: HTTPS}, tls: {mode: SIMPLE, credentialName: c}}]", True),
+        ("servers: [{port: {number: 443, protocol: HTTPS}, tls: {credentialNames: [rsa, ecdsa]}}]", True),
+        ("listeners: [{name: https, port: 443, protocol: HTTPS, tls: {certificateRefs: [{name: c}]}}]", True),
+        ("servers: [{port: {number: 443, protocol: HTTPS}, tls: {mode: PASSTHROUGH}}]", False),
+        ("servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ['*']}]", False),
+    ],
+)
+def test_a_gateway_whose_certificate_comes_from_a_secret_is_found(tls: str, found: bool) -> None:
+    text = f"apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {{name: gw}}\nspec:\n  {tls}\n"
+    assert ("gateway-tls-credential" in signals(text, SignalKind.MANIFEST)) is found
+
+
+def test_yaml_ends_at_a_shell_prompt_and_the_next_resource_starts_without_a_separator() -> None:
+    strict = PEER_AUTHENTICATION.format(mtls="mtls: {mode: STRICT}")
+    text = f"$ kubectl get pa default -o yaml\n{strict}$ kubectl get gw -o yaml\n{GATEWAY_TLS}"
+    found = [s for s in extract(Paste.of(text)) if s.kind is SignalKind.MANIFEST]
+    assert [(s.value, s.line) for s in found] == [("peer-authentication-strict", 2), ("gateway-tls-credential", 8)]
+    # Without the prompts, and without `---`, the second apiVersion still starts a resource of its own.
+    both = ["peer-authentication-strict", "gateway-tls-credential"]
+    assert signals(strict + GATEWAY_TLS, SignalKind.MANIFEST) == both
+
+
+GATEWAY_TLS = """\
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: web-gateway}
+spec:
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [web.example.com]
+    tls: {mode: SIMPLE, credentialName: web-cert}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "runbook", "signature"),
+    [
+        (
+            PEER_AUTHENTICATION.format(mtls="mtls: {mode: STRICT}")
+            + "$ kubectl exec legacy -- curl -sS http://web.shop:8080/\n"
+            "curl: (56) Recv failure: Connection reset by peer\n",
+            "mtls-strict-plaintext-client",
+            "pasted-strict-peer-authentication",
+        ),
+        (
+            GATEWAY_TLS + "$ curl -v https://web.example.com/\n"
+            "curl: (35) OpenSSL SSL_connect: SSL_ERROR_SYSCALL in connection to web.example.com:443\n",
+            "gateway-credential-not-found",
+            "pasted-gateway-secret-credential",
+        ),
+    ],
+)
+def test_a_pasted_setting_leads_to_the_runbook_it_explains(
+    library: Library, text: str, runbook: str, signature: str
+) -> None:
+    top = match(text, library).results[0]
+    assert top.runbook.id == runbook
+    assert any(e.signature == signature for e in top.evidence)
+
+
 def test_the_data_plane_a_paste_shows() -> None:
     ztunnel = 'error access connection complete src.addr=10.0.0.1:1 dst.hbone_addr=10.0.0.2:8080 error="io error"'
     assert signals(ztunnel, SignalKind.DATA_PLANE) == ["ambient"]
