@@ -220,7 +220,8 @@ def _promote_clear_winner(results: list[Result]) -> None:
     best = results[ranked[0]]
     runner_up = results[ranked[1]].score if len(ranked) > 1 else 0.0
     evidence = sum(item.weight for item in best.evidence)
-    if best.confidence is Confidence.MEDIUM and clear_winner(evidence, best.score, runner_up):
+    agreed = any(item.specific for item in best.evidence) and best.bm25 >= max(r.bm25 for r in results) > 0
+    if best.confidence is Confidence.MEDIUM and clear_winner(evidence, best.score, runner_up, agreed):
         results[ranked[0]] = replace(best, confidence=Confidence.HIGH)
 
 

@@ -231,6 +231,17 @@ def test_mesh_words_and_clear_winners() -> None:
     assert not mentions_mesh("nginx upstream timed out behind the gateway")
     assert clear_winner(6.0, 9.0, 6.0) and clear_winner(4.0, 8.0, 4.0)
     assert not clear_winner(4.0, 7.0, 4.0) and not clear_winner(3.0, 9.0, 1.0)
+    # Medium evidence on a mesh signal, with the text search on the same runbook, needs a two-fold lead.
+    assert clear_winner(3.0, 6.0, 3.0, agreed=True) and not clear_winner(3.0, 5.9, 3.0, agreed=True)
+    assert not clear_winner(2.5, 9.0, 1.0, agreed=True)
+
+
+def test_a_mesh_signal_and_the_text_agreeing_make_a_clear_winner_high(library: Library) -> None:
+    # One flag (weight 3, below every other winner rule) and the text search both name idle resets.
+    paste = "503 UC in the sidecar access log a few times an hour, the backend pods are healthy"
+    top = match(paste, library).results[0]
+    assert (top.runbook.id, top.confidence.value) == ("idle-connection-reset", "high")
+    assert [e.weight for e in top.evidence] == [3.0]
 
 
 def test_source_keys_name_one_thread_however_it_is_linked() -> None:
