@@ -226,6 +226,14 @@ def test_the_same_error_with_the_mesh_in_view_is_answered(library: Library) -> N
     assert match(text, library).confident
 
 
+def test_an_rbac_denial_at_the_end_of_another_programs_error_chain_is_no_mesh_answer(library: Library) -> None:
+    paste = "2024-02-01 sync worker error: import of repository tools/build failed: RBAC: access denied"
+    assert not match(paste, library).confident
+    # The same words as a reply Envoy sent (with its status) are the AuthorizationPolicy runbook's.
+    top = match("GET /api/items -> 403: RBAC: access denied", library).results[0]
+    assert (top.runbook.id, top.confidence.value) == ("authorization-policy-denied", "high")
+
+
 def test_mesh_words_and_clear_winners() -> None:
     assert mentions_mesh("the istio-proxy sidecar keeps running") and mentions_mesh("边车启动顺序")
     assert not mentions_mesh("nginx upstream timed out behind the gateway")
