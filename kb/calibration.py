@@ -22,9 +22,11 @@ import re
 from kb.rank import HIGH_EVIDENCE
 
 # Words that only appear when a service mesh or an Envoy-based proxy is in the story. Plain `gateway`,
-# `proxy` or `mtls` are left out: nginx, Kong, Kafka and every corporate proxy use them too.
+# `proxy` or `mtls` are left out: nginx, Kong, Kafka and every corporate proxy use them too. Citadel and Galley are
+# the names of Istio's CA and config components before istiod (1.5), still in old threads and pastes.
 _MESH_WORDS = re.compile(
-    r"\b(?:istio|istiod|envoy|sidecars?|pilot-agent|ztunnel|waypoints?|hbone|service mesh|xds|lds|cds|eds|rds"
+    r"\b(?:istio|istiod|envoy|sidecars?|pilot-agent|pilot-discovery|citadel|galley|ztunnel|waypoints?|hbone"
+    r"|service mesh|xds|lds|cds|eds|rds"
     r"|virtualservices?|destinationrules?|serviceentry|serviceentries|peerauthentication|authorizationpolicy"
     r"|requestauthentication|envoyfilters?|istioctl|ingressgateway|egressgateway|httproute|grpcroute"
     r"|higress|kgateway|gloo|app mesh|appmesh|emissary|contour)\b"

@@ -237,6 +237,7 @@ def test_an_rbac_denial_at_the_end_of_another_programs_error_chain_is_no_mesh_an
 def test_mesh_words_and_clear_winners() -> None:
     assert mentions_mesh("the istio-proxy sidecar keeps running") and mentions_mesh("边车启动顺序")
     assert not mentions_mesh("nginx upstream timed out behind the gateway")
+    assert mentions_mesh("CERTIFICATE_VERIFY_FAILED until the citadel pod was restarted")
     assert clear_winner(6.0, 9.0, 6.0) and clear_winner(4.0, 8.0, 4.0)
     assert not clear_winner(4.0, 7.0, 4.0) and not clear_winner(3.0, 9.0, 1.0)
     # Medium evidence on a mesh signal, with the text search on the same runbook, needs a two-fold lead.
