@@ -11,8 +11,8 @@ Two rules, measured on the tuning half of the field corpus (`eval/field.yaml`, `
 * In a mesh paste, a runbook whose declared evidence is strong and whose score is well ahead of every other
   runbook's is a high answer, even when its signatures are patterns on text rather than mesh signals: the
   separation shows the paste is about that failure and nothing nearby. Evidence of medium strength is enough
-  when two independent readings agree: a signature on a mesh signal (a flag, a reset reason, a detail) held,
-  the text search ranks the same runbook first, and its score is well ahead.
+  when two independent readings agree: a signature on a mesh signal (a flag, a reset reason, a detail) held or
+  the paste shows a mesh at work, the text search ranks the same runbook first, and its score is well ahead.
 """
 
 from __future__ import annotations
@@ -57,7 +57,8 @@ def mentions_mesh(text: str) -> bool:
 def clear_winner(evidence: float, score: float, runner_up: float, agreed: bool = False) -> bool:
     """Whether declared evidence and the lead over the next runbook together make the best result certain.
 
-    `agreed`: the evidence includes a signature on a mesh signal and the text search ranks the runbook first.
+    `agreed`: the evidence includes a signature on a mesh signal (or the paste shows one) and the text search
+    ranks the runbook first.
     """
     if evidence >= STRONG_WINNER_EVIDENCE and score >= STRONG_WINNER_LEAD * runner_up:
         return True

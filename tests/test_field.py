@@ -226,6 +226,18 @@ def test_the_same_error_with_the_mesh_in_view_is_answered(library: Library) -> N
     assert match(text, library).confident
 
 
+def test_a_paste_that_shows_the_mesh_stands_in_for_a_mesh_signal_in_the_evidence(library: Library) -> None:
+    # The evidence is a pattern (weight 3); the istiod log scope shows the mesh at work, the text search agrees.
+    message = "gateway credentialName secret shop-cert: server cert or private key is empty"
+    top = match(f"2024-05-01T10:00:00.000000Z\twarn\tcache\t{message}", library).results[0]
+    assert (top.runbook.id, top.confidence.value, [e.weight for e in top.evidence]) == (
+        "gateway-credential-not-found",
+        "high",
+        [3.0],
+    )
+    assert match(message, library).results[0].confidence is not Confidence.HIGH
+
+
 def test_an_rbac_denial_at_the_end_of_another_programs_error_chain_is_no_mesh_answer(library: Library) -> None:
     paste = "2024-02-01 sync worker error: import of repository tools/build failed: RBAC: access denied"
     assert not match(paste, library).confident
