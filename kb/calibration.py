@@ -10,7 +10,9 @@ Two rules, measured on the tuning half of the field corpus (`eval/field.yaml`, `
   such as `skipping server on gateway ..., duplicate host names`) still makes a medium answer there.
 * In a mesh paste, a runbook whose declared evidence is strong and whose score is well ahead of every other
   runbook's is a high answer, even when its signatures are patterns on text rather than mesh signals: the
-  separation shows the paste is about that failure and nothing nearby.
+  separation shows the paste is about that failure and nothing nearby. Evidence of medium strength is enough
+  when two independent readings agree: a signature on a mesh signal (a flag, a reset reason, a detail) held or
+  the paste shows a mesh at work, the text search ranks the same runbook first, and its score is well ahead.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ import re
 from kb.rank import HIGH_EVIDENCE
 
 # Words that only appear when a service mesh or an Envoy-based proxy is in the story. Plain `gateway`,
-# `proxy` or `mtls` are left out: nginx, Kong, Kafka and every corporate proxy use them too.
+# `proxy` or `mtls` are left out: nginx, Kong, Kafka and every corporate proxy use them too. Citadel and Galley are
+# the names of Istio's CA and config components before istiod (1.5), still in old threads and pastes.
 _MESH_WORDS = re.compile(
-    r"\b(?:istio|istiod|envoy|sidecars?|pilot-agent|ztunnel|waypoints?|hbone|service mesh|xds|lds|cds|eds|rds"
+    r"\b(?:istio|istiod|envoy|sidecars?|pilot-agent|pilot-discovery|citadel|galley|ztunnel|waypoints?|hbone"
+    r"|service mesh|xds|lds|cds|eds|rds"
     r"|virtualservices?|destinationrules?|serviceentry|serviceentries|peerauthentication|authorizationpolicy"
     r"|requestauthentication|envoyfilters?|istioctl|ingressgateway|egressgateway|httproute|grpcroute"
     r"|higress|kgateway|gloo|app mesh|appmesh|emissary|contour)\b"
@@ -35,6 +39,9 @@ WINNER_EVIDENCE = 4.0
 WINNER_LEAD = 2.0
 STRONG_WINNER_EVIDENCE = 6.0
 STRONG_WINNER_LEAD = 1.5
+# Medium evidence that includes a signature on a mesh signal, when the text search agrees on the runbook.
+AGREED_WINNER_EVIDENCE = 3.0
+AGREED_WINNER_LEAD = 2.0
 
 
 def strong_without_mesh(evidence: float) -> bool:
@@ -47,8 +54,14 @@ def mentions_mesh(text: str) -> bool:
     return _MESH_WORDS.search(text) is not None
 
 
-def clear_winner(evidence: float, score: float, runner_up: float) -> bool:
-    """Whether declared evidence and the lead over the next runbook together make the best result certain."""
+def clear_winner(evidence: float, score: float, runner_up: float, agreed: bool = False) -> bool:
+    """Whether declared evidence and the lead over the next runbook together make the best result certain.
+
+    `agreed`: the evidence includes a signature on a mesh signal (or the paste shows one) and the text search
+    ranks the runbook first.
+    """
     if evidence >= STRONG_WINNER_EVIDENCE and score >= STRONG_WINNER_LEAD * runner_up:
+        return True
+    if agreed and evidence >= AGREED_WINNER_EVIDENCE and score >= AGREED_WINNER_LEAD * runner_up:
         return True
     return evidence >= WINNER_EVIDENCE and score >= WINNER_LEAD * runner_up

@@ -206,21 +206,26 @@ def combine(
             Result(library.catalog.get(runbook_id), score, confidence, evidence, hit.score if hit else 0.0, terms)
         )
     if about_mesh:
-        _promote_clear_winner(results)
+        _promote_clear_winner(results, mesh)
     # A high-confidence answer never ranks below a medium one: the order and the labels must agree.
     results.sort(key=lambda r: (_TIERS[r.confidence], -r.score, r.runbook.id))
     return results
 
 
-def _promote_clear_winner(results: list[Result]) -> None:
-    """The best-scored medium result becomes high when it is a clear winner and nothing else is high."""
+def _promote_clear_winner(results: list[Result], mesh: bool = False) -> None:
+    """The best-scored medium result becomes high when it is a clear winner and nothing else is high.
+
+    As in `confidence_of`, a paste that shows a mesh at work (`mesh`) stands in for evidence on a mesh signal.
+    """
     if len(results) < 1 or any(r.confidence is Confidence.HIGH for r in results):
         return
     ranked = sorted(range(len(results)), key=lambda n: -results[n].score)
     best = results[ranked[0]]
     runner_up = results[ranked[1]].score if len(ranked) > 1 else 0.0
     evidence = sum(item.weight for item in best.evidence)
-    if best.confidence is Confidence.MEDIUM and clear_winner(evidence, best.score, runner_up):
+    shown = mesh or any(item.specific for item in best.evidence)
+    agreed = shown and best.bm25 >= max(r.bm25 for r in results) > 0
+    if best.confidence is Confidence.MEDIUM and clear_winner(evidence, best.score, runner_up, agreed):
         results[ranked[0]] = replace(best, confidence=Confidence.HIGH)
 
 

@@ -135,8 +135,15 @@ SIGNAL_KINDS: dict[SignalKind, tuple[str, tuple[str, ...]]] = {
         ("istio.io/docs/ops/common-problems/network-issues", "github.com/istio/istio/issues/11130"),
     ),
     SignalKind.MANIFEST: (
-        "A structural finding in pasted Kubernetes/Istio YAML: resources that cannot work together.",
-        ("vs-subset-undefined", "gateway-vs-host-mismatch", "port-name-no-protocol"),
+        "A finding in pasted Kubernetes/Istio YAML: resources that cannot work together, or a setting (STRICT mTLS, "
+        "a gateway certificate from a Secret) that decides what an error means.",
+        (
+            "vs-subset-undefined",
+            "gateway-vs-host-mismatch",
+            "port-name-no-protocol",
+            "peer-authentication-strict",
+            "gateway-tls-credential",
+        ),
     ),
     SignalKind.DATA_PLANE: (
         "The data plane the paste shows: `ambient` for ztunnel or waypoint output (HBONE, `proxy::h2`, "

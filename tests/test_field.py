@@ -99,6 +99,94 @@ def test_broken_or_odd_yaml_gives_no_finding_and_no_error(text: str) -> None:
     assert signals(text, SignalKind.MANIFEST) == []
 
 
+PEER_AUTHENTICATION = """\
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {{name: default, namespace: shop}}
+spec:
+  {mtls}
+"""
+
+
+@pytest.mark.parametrize(
+    ("mtls", "found"),
+    [
+        ("mtls: {mode: STRICT}", True),
+        ("mtls: {mode: strict}", True),
+        ("portLevelMtls: {8080: {mode: STRICT}}", True),
+        ("mtls: {mode: PERMISSIVE}", False),
+        ("mtls: {mode: STRICT}\n  portLevelMtls: ", True),
+        ("selector: {matchLabels: {app: web}}", False),
+    ],
+)
+def test_a_peer_authentication_that_requires_mutual_tls_is_found(mtls: str, found: bool) -> None:
+    text = PEER_AUTHENTICATION.format(mtls=mtls)
+    assert ("peer-authentication-strict" in signals(text, SignalKind.MANIFEST)) is found
+
+
+@pytest.mark.parametrize(
+    ("tls", "found"),
+    [
+        ("servers: [{port: {number: 443, protocol: HTTPS}, tls: {mode: SIMPLE, credentialName: c}}]", True),
+        ("servers: [{port: {number: 443, protocol: HTTPS}, tls: {credentialNames: [rsa, ecdsa]}}]", True),
+        ("listeners: [{name: https, port: 443, protocol: HTTPS, tls: {certificateRefs: [{name: c}]}}]", True),
+        ("servers: [{port: {number: 443, protocol: HTTPS}, tls: {mode: PASSTHROUGH}}]", False),
+        ("servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ['*']}]", False),
+    ],
+)
+def test_a_gateway_whose_certificate_comes_from_a_secret_is_found(tls: str, found: bool) -> None:
+    text = f"apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {{name: gw}}\nspec:\n  {tls}\n"
+    assert ("gateway-tls-credential" in signals(text, SignalKind.MANIFEST)) is found
+
+
+def test_yaml_ends_at_a_shell_prompt_and_the_next_resource_starts_without_a_separator() -> None:
+    strict = PEER_AUTHENTICATION.format(mtls="mtls: {mode: STRICT}")
+    text = f"$ kubectl get pa default -o yaml\n{strict}$ kubectl get gw -o yaml\n{GATEWAY_TLS}"
+    found = [s for s in extract(Paste.of(text)) if s.kind is SignalKind.MANIFEST]
+    assert [(s.value, s.line) for s in found] == [("peer-authentication-strict", 2), ("gateway-tls-credential", 8)]
+    # Without the prompts, and without `---`, the second apiVersion still starts a resource of its own.
+    both = ["peer-authentication-strict", "gateway-tls-credential"]
+    assert signals(strict + GATEWAY_TLS, SignalKind.MANIFEST) == both
+
+
+GATEWAY_TLS = """\
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: web-gateway}
+spec:
+  servers:
+  - port: {number: 443, name: https, protocol: HTTPS}
+    hosts: [web.example.com]
+    tls: {mode: SIMPLE, credentialName: web-cert}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "runbook", "signature"),
+    [
+        (
+            PEER_AUTHENTICATION.format(mtls="mtls: {mode: STRICT}")
+            + "$ kubectl exec legacy -- curl -sS http://web.shop:8080/\n"
+            "curl: (56) Recv failure: Connection reset by peer\n",
+            "mtls-strict-plaintext-client",
+            "pasted-strict-peer-authentication",
+        ),
+        (
+            GATEWAY_TLS + "$ curl -v https://web.example.com/\n"
+            "curl: (35) OpenSSL SSL_connect: SSL_ERROR_SYSCALL in connection to web.example.com:443\n",
+            "gateway-credential-not-found",
+            "pasted-gateway-secret-credential",
+        ),
+    ],
+)
+def test_a_pasted_setting_leads_to_the_runbook_it_explains(
+    library: Library, text: str, runbook: str, signature: str
+) -> None:
+    top = match(text, library).results[0]
+    assert top.runbook.id == runbook
+    assert any(e.signature == signature for e in top.evidence)
+
+
 def test_the_data_plane_a_paste_shows() -> None:
     ztunnel = 'error access connection complete src.addr=10.0.0.1:1 dst.hbone_addr=10.0.0.2:8080 error="io error"'
     assert signals(ztunnel, SignalKind.DATA_PLANE) == ["ambient"]
@@ -138,11 +226,43 @@ def test_the_same_error_with_the_mesh_in_view_is_answered(library: Library) -> N
     assert match(text, library).confident
 
 
+def test_a_paste_that_shows_the_mesh_stands_in_for_a_mesh_signal_in_the_evidence(library: Library) -> None:
+    # The evidence is a pattern (weight 3); the istiod log scope shows the mesh at work, the text search agrees.
+    message = "gateway credentialName secret shop-cert: server cert or private key is empty"
+    top = match(f"2024-05-01T10:00:00.000000Z\twarn\tcache\t{message}", library).results[0]
+    assert (top.runbook.id, top.confidence.value, [e.weight for e in top.evidence]) == (
+        "gateway-credential-not-found",
+        "high",
+        [3.0],
+    )
+    assert match(message, library).results[0].confidence is not Confidence.HIGH
+
+
+def test_an_rbac_denial_at_the_end_of_another_programs_error_chain_is_no_mesh_answer(library: Library) -> None:
+    paste = "2024-02-01 sync worker error: import of repository tools/build failed: RBAC: access denied"
+    assert not match(paste, library).confident
+    # The same words as a reply Envoy sent (with its status) are the AuthorizationPolicy runbook's.
+    top = match("GET /api/items -> 403: RBAC: access denied", library).results[0]
+    assert (top.runbook.id, top.confidence.value) == ("authorization-policy-denied", "high")
+
+
 def test_mesh_words_and_clear_winners() -> None:
     assert mentions_mesh("the istio-proxy sidecar keeps running") and mentions_mesh("边车启动顺序")
     assert not mentions_mesh("nginx upstream timed out behind the gateway")
+    assert mentions_mesh("CERTIFICATE_VERIFY_FAILED until the citadel pod was restarted")
     assert clear_winner(6.0, 9.0, 6.0) and clear_winner(4.0, 8.0, 4.0)
     assert not clear_winner(4.0, 7.0, 4.0) and not clear_winner(3.0, 9.0, 1.0)
+    # Medium evidence on a mesh signal, with the text search on the same runbook, needs a two-fold lead.
+    assert clear_winner(3.0, 6.0, 3.0, agreed=True) and not clear_winner(3.0, 5.9, 3.0, agreed=True)
+    assert not clear_winner(2.5, 9.0, 1.0, agreed=True)
+
+
+def test_a_mesh_signal_and_the_text_agreeing_make_a_clear_winner_high(library: Library) -> None:
+    # One flag (weight 3, below every other winner rule) and the text search both name idle resets.
+    paste = "503 UC in the sidecar access log a few times an hour, the backend pods are healthy"
+    top = match(paste, library).results[0]
+    assert (top.runbook.id, top.confidence.value) == ("idle-connection-reset", "high")
+    assert [e.weight for e in top.evidence] == [3.0]
 
 
 def test_source_keys_name_one_thread_however_it_is_linked() -> None:

@@ -10,17 +10,21 @@ from kb.vocabulary import SignalKind
 name = "http_status"
 description = "HTTP status codes: `< HTTP/1.1 503`, `ERROR 503:`, `status code: 503`, `503 Service Unavailable`."
 
+# Reason phrases, matched in any case (typed text says `413 entity too large`), with the older RFC 2616 names
+# that nginx and Java servers still print (`413 Request Entity Too Large`, `414 Request-URI Too Long`).
 _REASONS = (
-    "Bad Request", "Unauthorized", "Forbidden", "Not Found", "Request Timeout", "Payload Too Large",
-    "Upgrade Required", "Too Many Requests", "Request Header Fields Too Large", "Internal Server Error",
-    "Bad Gateway", "Service Unavailable", "Gateway Timeout",
+    "Bad Request", "Unauthorized", "Forbidden", "Not Found", "Method Not Allowed", "Request Timeout",
+    "Payload Too Large", "Request Entity Too Large", "Entity Too Large", "URI Too Long", "Request-URI Too Long",
+    "Misdirected Request", "Upgrade Required", "Too Many Requests", "Request Header Fields Too Large",
+    "Internal Server Error", "Not Implemented", "Bad Gateway", "Service Unavailable", "Gateway Timeout",
+    "HTTP Version Not Supported",
 )  # fmt: skip
 _STATUS = re.compile(
     r"\bHTTP/[0-9.]{1,3} ([1-5][0-9][0-9])\b"  # curl -v `< HTTP/1.1 503 ...`, `HTTP/2 404`
     r"|\bERROR ([1-5][0-9][0-9]): "  # wget
     r"|':status', '([1-5][0-9][0-9])'"  # Envoy debug logs dumping response headers
     r"|(?i:\bstatus[ _-]?code|\bstatuscode|\bresponse[ _]code|\bstatus)\"?\s{0,2}[:=]?\s{0,2}([1-5][0-9][0-9])\b"
-    rf"|(?<![\w./:-])([1-5][0-9][0-9]) (?:{'|'.join(_REASONS)})\b"
+    rf"|(?<![\w./:-])([1-5][0-9][0-9]) \(?(?i:{'|'.join(_REASONS)})\b"
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from kb.signals.base import Paste, Signal, find_all, matches, whole
+from kb.signals.base import Paste, Signal, find_all, matches
 from kb.vocabulary import SignalKind
 
 name = "local_reply"
@@ -27,6 +27,12 @@ BODIES = (
     "local_rate_limited", "stream timeout", "Upgrade Required",
 )  # fmt: skip
 _BODY = re.compile("|".join(re.escape(body) for body in BODIES))
+# `RBAC: access denied` is also what other authorization frameworks (a developer portal's, a database's) write at
+# the end of their own error chains: `refresh failed for location:<id>: RBAC: access denied`. There it is Envoy's
+# reply only with the status Envoy sends it with on the same line, or when the part before the colon names a
+# reply (`body: ...`, `error: ...`). Quoted, alone on its line, or after other words it stays Envoy's body.
+_CHAINED = {"RBAC: access denied": re.compile(r"\b403\b|Forbidden|PermissionDenied", re.IGNORECASE)}
+_REPLY_WORD = re.compile(r"(?:^|\W)(?:body|response|reply|error|message|msg|desc|output)\W*$", re.IGNORECASE)
 # The last `:`-separated part of a BoringSSL error is its reason, e.g. CERTIFICATE_VERIFY_FAILED.
 _TLS_REASON = re.compile(r":([A-Z][A-Z0-9_]{3,63})\s*$")
 
@@ -50,4 +56,13 @@ def extract(paste: Paste) -> list[Signal]:
     found = [
         s for line, match in matches(paste, _UPSTREAM, ("upstream connect error",)) for s in _upstream(match, line)
     ]
-    return found + find_all(paste, _BODY, SignalKind.LOCAL_REPLY, whole, BODIES)
+    return found + find_all(paste, _BODY, SignalKind.LOCAL_REPLY, _reply, BODIES)
+
+
+def _reply(match: re.Match[str]) -> str | None:
+    """The body, unless it ends another program's colon-chained error (see _CHAINED)."""
+    status = _CHAINED.get(match[0])
+    before = match.string[: match.start()].rstrip()
+    if status is None or not before.endswith(":") or status.search(match.string):
+        return match[0]
+    return match[0] if _REPLY_WORD.search(before[:-1]) else None

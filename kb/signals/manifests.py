@@ -1,4 +1,5 @@
-"""Findings from Kubernetes/Istio YAML pasted with an error: resources that cannot work together.
+"""Findings from Kubernetes/Istio YAML pasted with an error: resources that cannot work together, and settings
+that decide which failure an error is.
 
 The checks are structural (what the resources say about each other); the runbooks' signatures say what a
 finding means. Values:
@@ -8,6 +9,16 @@ finding means. Values:
 * `gateway-vs-host-mismatch`: a VirtualService bound to a pasted Gateway shares no host with any of its servers.
 * `port-name-no-protocol`: a Service port whose name has no protocol prefix (`http-`, `grpc-`, `tcp-`...) and
   which sets no `appProtocol`, so Istio has to guess (or sniff) the protocol.
+* `peer-authentication-strict`: a PeerAuthentication requires mutual TLS (`mtls.mode: STRICT`, for the workload or
+  one of its ports), so a client without an Istio certificate is refused.
+* `gateway-tls-credential`: a Gateway server terminates TLS with a certificate read from a Kubernetes Secret
+  (`credentialName`/`credentialNames`, or a Gateway API listener's `certificateRefs`), which istiod must find.
+
+A block starts at `apiVersion:` or `kind:` and ends where its indentation does, at a fence or `---`, or at a line
+of its own indentation that is no mapping key (a `$ kubectl ...` prompt, a log line): a resource's top-level
+lines are all keys. A block that fails to parse is read again up to the line YAML stumbled on (a log line
+such as `curl: (56) Recv failure: ...` looks like a key). A `kind: List` (`kubectl get ... -o yaml`) stands for its
+items.
 """
 
 from __future__ import annotations
@@ -18,44 +29,97 @@ from typing import Any
 
 from kb.signals.base import Paste, Signal
 from kb.vocabulary import SignalKind
-from kb.yamldoc import YamlProblem, parse_document
+from kb.yamldoc import Path_, YamlDocument, YamlProblem, parse_document
 
 name = "manifests"
-description = "Pasted VirtualService/DestinationRule/Gateway/Service YAML that cannot work together."
+description = "Pasted Istio/Kubernetes YAML: resources that cannot work together, settings that explain an error."
 
 # Past these sizes a paste is not a manifest someone copied from kubectl; parsing it would only cost time.
 MAX_YAML_CHARS = 200_000
 MAX_DOCUMENTS = 200
-_DOC_START = re.compile(r"^([ \t]*)apiVersion:[ \t]*\S", re.MULTILINE)
+_DOC_START = re.compile(r"^([ \t]*)(?:apiVersion|kind):[ \t]*\S", re.MULTILINE)
+# A line that can stand at a resource's own indentation: a mapping key, a comment, or an item of a list that a
+# top-level key holds (`items:` then `- apiVersion: ...` at the same indentation, as kubectl prints lists).
+_TOP_LEVEL = re.compile(r"(?:[\w.\-/]+|\"[^\"\n]*\"|'[^'\n]*')[ \t]*:(?:[ \t]|$)|#|-(?:[ \t]|$)")
+_IDENTITY = ("apiVersion", "kind")
 _PROTOCOLS = ("http", "http2", "https", "grpc", "grpc-web", "tcp", "tls", "udp", "mongo", "mysql", "redis")
 _PREFIX = re.compile(rf"^(?:{'|'.join(re.escape(p) for p in _PROTOCOLS)})(?:$|-)", re.IGNORECASE)
 
 
 def extract(paste: Paste) -> list[Signal]:
-    if "apiVersion:" not in paste.text or len(paste.text) > MAX_YAML_CHARS:
+    if ("apiVersion:" not in paste.text and "kind:" not in paste.text) or len(paste.text) > MAX_YAML_CHARS:
         return []
     resources = list(_resources(paste))
-    return _subset_findings(resources) + _gateway_findings(resources) + _port_findings(resources)
+    return [
+        *_subset_findings(resources),
+        *_gateway_findings(resources),
+        *_port_findings(resources),
+        *_strict_findings(resources),
+        *_credential_findings(resources),
+    ]
 
 
 def _resources(paste: Paste) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line, document) for every YAML mapping with a kind that a block starting at `apiVersion:` parses to."""
-    starts = [m for m in _DOC_START.finditer(paste.text)][:MAX_DOCUMENTS]
-    for number, start in enumerate(starts):
-        end = starts[number + 1].start() if number + 1 < len(starts) else len(paste.text)
-        indent = len(start.group(1))
-        lines = []
-        for line in paste.text[start.start() : end].split("\n"):
-            if line.strip() and (len(line) - len(line.lstrip()) < indent or line.strip().startswith(("```", "---"))):
-                break
-            lines.append(line[indent:])
+    position = 0
+    for _ in range(MAX_DOCUMENTS):
+        start = _DOC_START.search(paste.text, position)
+        if start is None:
+            return
+        block, position = _block(paste.text, start.start(), len(start.group(1)))
+        parsed = _parsed(block)
+        if parsed is not None:
+            yield from _kinds(paste.line_at(start.start()), parsed.data, parsed.lines)
+
+
+def _parsed(block: str) -> YamlDocument | None:
+    """The block's document, or that of the lines before the one YAML stumbled on; None when neither parses."""
+    try:
+        # kb's own reader: no aliases (no billion-laughs), bounded depth, problems as YamlProblem.
+        return parse_document(block)
+    except YamlProblem as problem:
+        before = "\n".join(block.split("\n")[: problem.line - 1])
+        if not before.strip():
+            return None
         try:
-            # kb's own reader: no aliases (no billion-laughs), bounded depth, problems as YamlProblem.
-            document = parse_document("\n".join(lines)).data
+            return parse_document(before)
         except (YamlProblem, ValueError, RecursionError):
-            continue
-        if isinstance(document, dict) and isinstance(document.get("kind"), str):
-            yield paste.line_at(start.start()), document
+            return None
+    except (ValueError, RecursionError):
+        return None
+
+
+def _block(text: str, start: int, indent: int) -> tuple[str, int]:
+    """The YAML of one resource from `start` (dedented by `indent`) and the offset where it ends."""
+    lines: list[str] = []
+    seen: set[str] = set()
+    offset = start
+    for line in text[start:].split("\n"):
+        stripped = line.strip()
+        depth = len(line) - len(line.lstrip())
+        if stripped and (depth < indent or stripped.startswith(("```", "---"))):
+            break
+        if stripped and depth == indent:
+            key = stripped.split(":", 1)[0]
+            if not _TOP_LEVEL.match(stripped) or (key in _IDENTITY and key in seen):
+                break  # a prompt or a log line, or the next resource's apiVersion/kind without a `---`
+            seen.add(key)
+        lines.append(line[indent:])
+        offset += len(line) + 1
+    return "\n".join(lines), max(offset, start + 1)
+
+
+def _kinds(line: int, document: Any, lines: dict[Path_, int]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The document when it has a kind; a `List`'s items (each at its own line) instead of the list."""
+    if not isinstance(document, dict) or not isinstance(document.get("kind"), str):
+        return
+    items = document.get("items")
+    if document["kind"].endswith("List") and isinstance(items, list):
+        for number, item in enumerate(items):
+            if isinstance(item, dict) and isinstance(item.get("kind"), str):
+                yield line + lines.get(("items", number), 1) - 1, item
+        return
+    yield line, document
 
 
 def _spec(document: dict[str, Any]) -> dict[str, Any]:
@@ -138,3 +202,34 @@ def _port_findings(resources: list[tuple[int, dict[str, Any]]]) -> list[Signal]:
             if not _PREFIX.match(str(port.get("name", ""))):
                 found.append(Signal(SignalKind.MANIFEST, "port-name-no-protocol", line))
     return found
+
+
+def _strict_findings(resources: list[tuple[int, dict[str, Any]]]) -> list[Signal]:
+    found = []
+    for line, document in resources:
+        if document["kind"] != "PeerAuthentication":
+            continue
+        spec = _spec(document)
+        ports = spec.get("portLevelMtls")
+        modes = [spec.get("mtls"), *(ports.values() if isinstance(ports, dict) else [])]
+        if any(isinstance(m, dict) and str(m.get("mode", "")).upper() == "STRICT" for m in modes):
+            found.append(Signal(SignalKind.MANIFEST, "peer-authentication-strict", line))
+    return found
+
+
+def _credential_findings(resources: list[tuple[int, dict[str, Any]]]) -> list[Signal]:
+    found = []
+    for line, document in resources:
+        if document["kind"] != "Gateway":
+            continue
+        spec = _spec(document)
+        # Istio's Gateway names the Secret in a server's tls; the Gateway API's in a listener's tls.
+        settings = [entry.get("tls") for key in ("servers", "listeners") for entry in _list(spec.get(key))
+                    if isinstance(entry, dict)]  # fmt: skip
+        if any(isinstance(tls, dict) and _names_secret(tls) for tls in settings):
+            found.append(Signal(SignalKind.MANIFEST, "gateway-tls-credential", line))
+    return found
+
+
+def _names_secret(tls: dict[str, Any]) -> bool:
+    return bool(tls.get("credentialName") or _list(tls.get("credentialNames")) or _list(tls.get("certificateRefs")))
