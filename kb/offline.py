@@ -11,7 +11,6 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from kb import matcher, rank, search
-from kb.documents import cited_pages
 from kb.signals import (
     envoy_headers,
     grpc,
@@ -27,16 +26,16 @@ from kb.signals.base import MAX_LINES_PER_SIGNAL
 from kb.vocabulary import ABBREVIATIONS
 
 if TYPE_CHECKING:
-    from kb.library import Library
+    from kb.library import Export
 
 FORMAT = 1
 _WORD = re.compile(r"\w+(?:\.?\w+)*")
 
 
-def offline_data(library: Library) -> dict[str, Any]:
+def offline_data(export: Export) -> dict[str, Any]:
     """Everything the in-browser matcher reads, JSON-ready and in a stable order (byte-identical rebuilds)."""
-    runbooks = list(library.catalog)
-    statistics = library.index.term_statistics()
+    runbooks = list(export.catalog)
+    statistics = export.statistics
     return {
         "format": FORMAT,
         "constants": _constants(),
@@ -46,7 +45,7 @@ def offline_data(library: Library) -> dict[str, Any]:
         "boilerplate": sorted(search.BOILERPLATE),
         "english_fields": list(search.ENGLISH_FIELDS),
         "vocabulary": _vocabulary(),
-        "rules": _rules(runbooks),
+        "rules": _rules(runbooks, export.cited),
         "stems": _stems(runbooks, statistics),
         "index": _compact(statistics),
         "runbooks": {runbook.id: _shown(runbook) for runbook in runbooks},
@@ -118,7 +117,7 @@ def _vocabulary() -> dict[str, list[str]]:
     }
 
 
-def _rules(runbooks: list[Any]) -> list[dict[str, Any]]:
+def _rules(runbooks: list[Any], cited: dict[str, tuple[str, ...]]) -> list[dict[str, Any]]:
     """Every signature, exclusion and citation rule in the Scorer's order."""
     rules: list[dict[str, Any]] = []
     for runbook in runbooks:
@@ -126,7 +125,6 @@ def _rules(runbooks: list[Any]) -> list[dict[str, Any]]:
             rules.append(_rule(runbook.id, signature.name, signature.weight, signature.note, signature.when, False))
         for exclusion in runbook.excludes:
             rules.append(_rule(runbook.id, exclusion.name, 0.0, exclusion.note, exclusion.when, True))
-    cited = {runbook.id: cited_pages(runbook) for runbook in runbooks}
     for rule in rank._citation_rules(runbooks, cited):
         rules.append(_rule(rule.runbook, rule.name, rule.weight, rule.note, rule.conditions, False))
     return rules

@@ -24,6 +24,7 @@ from whoosh.analysis import STOP_WORDS as STOP_WORDS_WHOOSH
 from whoosh.analysis import LowercaseFilter, SpaceSeparatedTokenizer, StemmingAnalyzer
 from whoosh.fields import ID, KEYWORD, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage, RamStorage
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from kb.documents import Document
 from kb.glossary import ZH_TO_EN
@@ -132,6 +133,14 @@ def _text(term: str | bytes) -> str:
     return term.decode("utf-8") if isinstance(term, bytes) else term
 
 
+def load_chinese_dictionary() -> None:
+    """Load jieba's dictionary now: worker processes forked afterwards share it instead of each loading it."""
+    import jieba
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+
+
 def cut_chinese(text: str) -> str:
     """The Chinese runs of `text` cut into words (jieba's search mode), joined by spaces.
 
@@ -165,10 +174,35 @@ def _fill(ix: whoosh_index.Index, documents: Sequence[Document], on_disk: bool =
     else:
         writer = ix.writer(limitmb=256)
     for doc in documents:
-        writer.add_document(
-            id=doc.id, title=doc.title, body=doc.body, symptoms=doc.symptoms, zh=doc.zh, exact=" ".join(doc.exact)
-        )
+        writer.add_document(id=doc.id, **{field: _field_value(doc, field) for field in FIELD_BOOSTS})
     writer.commit()
+
+
+def term_statistics(documents: Sequence[Document]) -> dict[str, Any]:
+    """`SearchIndex.term_statistics()` of an index of `documents`, computed without writing one (the site's
+    export needs the numbers, not the index). The fields analyse the text exactly as the index writer does."""
+    schema = _schema()
+    fields: dict[str, Any] = {}
+    for name in FIELD_BOOSTS:
+        field = schema[name]
+        postings: dict[str, dict[str, float]] = {}
+        lengths: dict[str, int] = {}
+        total = 0
+        for doc in documents:
+            length = 0
+            for term, frequency, weight, _ in field.index(_field_value(doc, name)):
+                postings.setdefault(_text(term), {})[doc.id] = float(weight)  # the field boost is in it
+                length += frequency if field.scorable else 0
+            total += length
+            # The index keeps a document's field length in one byte (whoosh's lossy encoding); so do these.
+            lengths[doc.id] = byte_to_length(length_to_byte(length)) if length else 0
+        average = float(total) / max(len(documents), 1)
+        fields[name] = {"postings": dict(sorted(postings.items())), "lengths": lengths, "average": average or 1.0}
+    return {"documents": len(documents), "fields": fields}
+
+
+def _field_value(doc: Document, field: str) -> str:
+    return " ".join(doc.exact) if field == "exact" else str(getattr(doc, field))
 
 
 class _PrivateRamStorage(RamStorage):  # type: ignore[misc]

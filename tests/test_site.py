@@ -15,9 +15,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from kb_site.build import MARKER, Options, Report, build
 from kb_site.markdown import _INLINE, inline_html, safe_url, to_html
+from kb_site.search import Indexer, _cbor, _uncbor, canonicalize
 
 from kb import KBError, UsageError, bundled_runbooks_dir, load_runbooks
 from tests.conftest import run_kb
+from tests.site_fixtures import REPO_URL
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
@@ -195,14 +197,60 @@ def test_markdown_has_raw_html_off() -> None:
     assert inline_html("[a](javascript:alert(1))") == "[a](javascript:alert(1))"
 
 
+def _contents(out: Path) -> dict[str, bytes]:
+    return {path.relative_to(out).as_posix(): path.read_bytes() for path in sorted(out.rglob("*")) if path.is_file()}
+
+
 def test_rebuild_is_byte_identical(tmp_path: Path) -> None:
     out = tmp_path / "out"
     options = Options(Path(__file__).parent / "data" / "site-hostile", out)
     build(options)
-    first = {path: path.read_bytes() for path in sorted(out.rglob("*")) if path.is_file()}
+    first = _contents(out)
     build(options)
-    second = {path: path.read_bytes() for path in sorted(out.rglob("*")) if path.is_file()}
-    assert first.keys() == second.keys() and first == second
+    assert _contents(out) == first
+
+
+def test_fresh_builds_into_two_folders_are_byte_identical(real_site: tuple[Path, Report], tmp_path: Path) -> None:
+    """Every file, the Pagefind index included: its filters come out of a hash map seeded per process."""
+    out, _ = real_site
+    again = tmp_path / "elsewhere" / "site"
+    build(Options(bundled_runbooks_dir(), again, repo_url=REPO_URL))
+    first, second = _contents(out), _contents(again)
+    assert sorted(first) == sorted(second)
+    assert [name for name in first if first[name] != second[name]] == []
+    assert any(name.startswith("pagefind/filter/") for name in first)
+
+
+def test_pagefind_metadata_reads_and_writes_back_unchanged(tmp_path: Path) -> None:
+    """The CBOR reader and writer that sort Pagefind's filters give back Pagefind's own bytes for its files."""
+    pages = [(f"/runbooks/r{n}.html", _searchable_page(n)) for n in range(12)]
+    with Indexer(tmp_path / "pagefind") as indexer:
+        for url, html in pages:
+            indexer.add(url, html)
+        assert indexer.finish() == len(pages)
+    raw = [*(tmp_path / "pagefind").glob("*.pf_meta"), *(tmp_path / "pagefind" / "filter").iterdir()]
+    assert len(raw) == 3  # the metadata and the two filters
+    for path in raw:
+        data = gzip.decompress(path.read_bytes()).removeprefix(b"pagefind_dcd")
+        value, end = _uncbor(data, 0)
+        assert end == len(data) and _cbor(value) == data, path.name
+    canonicalize(tmp_path / "pagefind")
+    entry = json.loads((tmp_path / "pagefind" / "pagefind-entry.json").read_text(encoding="utf-8"))
+    meta = tmp_path / "pagefind" / f"pagefind.{entry['languages']['en']['hash']}.pf_meta"
+    filters = _uncbor(gzip.decompress(meta.read_bytes()).removeprefix(b"pagefind_dcd"), 0)[0][3]
+    assert [name for name, _ in filters] == ["component", "severity"]
+    for _, name in filters:
+        data = gzip.decompress((tmp_path / "pagefind" / "filter" / f"{name}.pf_filter").read_bytes())
+        values = [value for value, _ in _uncbor(data.removeprefix(b"pagefind_dcd"), 0)[0][1]]
+        assert values == sorted(values) and len(values) > 1
+
+
+def _searchable_page(number: int) -> str:
+    component, severity = ("gateway", "sidecar", "istiod")[number % 3], ("low", "high")[number % 2]
+    return (f'<html lang="en"><body><nav>menu</nav><article data-pagefind-body><h1 data-pagefind-meta="title">'
+            f'Runbook {number}</h1><span data-pagefind-filter="component">{component}</span>'
+            f'<span data-pagefind-filter="severity">{severity}</span><p>upstream reset {number}</p></article>'
+            "</body></html>")  # fmt: skip
 
 
 def test_bad_options_are_reported_together(tmp_path: Path) -> None:

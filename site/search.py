@@ -1,0 +1,224 @@
+"""The Pagefind search index (the one module that runs Pagefind): pages in, a `pagefind/` folder out.
+
+Pagefind runs as a service (`pagefind --service`) fed each page's searchable part from memory, in path order,
+while the rest of the build goes on: nothing is crawled from disk and nav or boilerplate is never parsed. The
+service speaks base64 JSON messages ended by `,` on stdin and stdout. Its Python wrapper is not used: it
+waits 0.1 s before reading each reply, minutes for a few thousand pages.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import gzip
+import hashlib
+import json
+import queue
+import re
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+from typing import IO, Any
+
+from kb import KBError
+
+# The part of a page Pagefind indexes (its data-pagefind-body element) and the language of the page.
+_BODY = re.compile(r"<article\b[^>]*\bdata-pagefind-body\b.*?</article>", re.DOTALL)
+_LANG = re.compile(r'<html lang="([^"]+)"')
+TIMEOUT = 600
+
+
+def searchable(html: str) -> str | None:
+    """The page as Pagefind needs it: `<html lang>` and the data-pagefind-body element; None when it has none."""
+    body, lang = _BODY.search(html), _LANG.search(html)
+    if body is None or lang is None:
+        return None
+    return f'<html lang="{lang.group(1)}"><head></head><body>{body.group(0)}</body></html>'
+
+
+class Indexer:
+    """A Pagefind service indexing pages in the background, in the order they are added.
+
+    Use it as a context manager; `finish` writes the index and waits for it, leaving the block stops the service.
+    """
+
+    def __init__(self, output: Path) -> None:
+        from pagefind.service import get_executable
+
+        binary = get_executable()
+        if binary is None:
+            raise KBError("Pagefind is not installed: pip install 'pagefind[extended]'")
+        self._output = output
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed when the block ends)
+        try:
+            self._process = subprocess.Popen([str(binary), "--service"], stdin=subprocess.PIPE,
+                                             stdout=subprocess.PIPE, stderr=self._stderr)  # fmt: skip
+        except OSError as exc:
+            self._stderr.close()
+            raise KBError(f"Pagefind failed to run: {exc}") from None
+        self._queue: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
+        self._replies: list[dict[str, Any]] = []
+        self._sent = 0
+        assert self._process.stdin is not None and self._process.stdout is not None
+        self._writer = threading.Thread(target=self._send, args=(self._process.stdin,), daemon=True)
+        self._reader = threading.Thread(target=self._receive, args=(self._process.stdout,), daemon=True)
+        self._writer.start()
+        self._reader.start()
+        # The service's first index has id 0; its requests are answered in order, one at a time.
+        self._request({"type": "NewIndex", "config": {}})
+
+    def __enter__(self) -> Indexer:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._queue.put(None)
+        self._process.kill()
+        self._process.wait()
+        self._writer.join(TIMEOUT)
+        self._reader.join(TIMEOUT)  # it reads to the end of the dead service's output
+        for stream in (self._process.stdin, self._process.stdout, self._stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+
+    def add(self, url: str, html: str) -> None:
+        """Index the page at `url` (site-absolute, `/runbooks/x.html`) if it has a data-pagefind-body element."""
+        text = searchable(html)
+        if text is not None:
+            self._request({"type": "AddFile", "index_id": 0, "url": url, "file_contents": text})
+
+    def finish(self) -> int:
+        """Write the index into the output folder; the number of pages indexed. Raises KBError on any failure."""
+        self._request({"type": "WriteFiles", "index_id": 0, "output_path": str(self._output.resolve())})
+        self._queue.put(None)
+        self._writer.join(TIMEOUT)
+        self._reader.join(TIMEOUT)
+        errors = [reply["payload"].get("message", "?") for reply in self._replies
+                  if reply.get("payload", {}).get("type") == "Error"]  # fmt: skip
+        if errors or len(self._replies) < self._sent:
+            self._process.kill()
+            self._process.wait()
+            self._stderr.seek(0)
+            detail = self._stderr.read().decode("utf-8", "replace").strip()[:2000]
+            problem = "; ".join(dict.fromkeys(errors)) or detail or "it stopped before writing the index"
+            raise KBError(f"Pagefind failed: {problem}")
+        return self._sent - 2
+
+    def _request(self, payload: dict[str, Any]) -> None:
+        self._sent += 1
+        self._queue.put({"message_id": self._sent, "payload": payload})
+
+    def _send(self, stream: IO[bytes]) -> None:
+        try:
+            while (message := self._queue.get()) is not None:
+                text = json.dumps(message, ensure_ascii=False).encode("utf-8")
+                stream.write(base64.b64encode(text) + b",")
+            stream.flush()
+        except OSError:  # the service died; finish() reports why
+            pass
+
+    def _receive(self, stream: IO[bytes]) -> None:
+        buffer = b""
+        while True:
+            chunk = stream.read1(1 << 16)  # type: ignore[attr-defined]
+            if not chunk:
+                return
+            buffer += chunk
+            *messages, buffer = buffer.split(b",")
+            self._replies += [json.loads(base64.b64decode(message)) for message in messages if message]
+            if self._replies and self._replies[-1].get("payload", {}).get("type") == "WriteFiles":
+                return
+
+
+def canonicalize(folder: Path) -> None:
+    """Rewrite Pagefind's filter files and language metadata in sorted order, named by their content.
+
+    Pagefind lists filters and their values in the order of a hash map seeded anew in every process, so
+    two builds of the same pages differ in those bytes (and names). Sorted, they are equal, and the search
+    reads them the same: a filter is looked up by name and its values are a map.
+    """
+    entry_file = folder / "pagefind-entry.json"
+    entry = json.loads(entry_file.read_text(encoding="utf-8"))
+    for language, facts in sorted(entry["languages"].items()):
+        meta_file = folder / f"pagefind.{facts['hash']}.pf_meta"
+        meta = _read(meta_file)
+        filters = []
+        for name, old in sorted(meta[3]):
+            old_file = folder / "filter" / f"{old}.pf_filter"
+            filter_name, values = _read(old_file)
+            content = _cbor([filter_name, sorted(values)])
+            new = f"{language}_{_pagefind_hash(content)}"[: len(language) + 8]
+            old_file.unlink()
+            (folder / "filter" / f"{new}.pf_filter").write_bytes(_packed(content))
+            filters.append([name, new])
+        meta[3] = filters
+        content = _cbor(meta)
+        facts["hash"] = f"{language}_{_pagefind_hash(content)[: len(language) + 8]}"
+        meta_file.unlink()
+        (folder / f"pagefind.{facts['hash']}.pf_meta").write_bytes(_packed(content))
+    entry["languages"] = dict(sorted(entry["languages"].items()))
+    entry_file.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+
+_SIGNATURE = b"pagefind_dcd"
+
+
+def _read(path: Path) -> Any:
+    data = gzip.decompress(path.read_bytes())
+    if not data.startswith(_SIGNATURE):
+        raise KBError(f"Pagefind wrote {path.name} in a format this kb does not know")
+    value, _ = _uncbor(data, len(_SIGNATURE))
+    return value
+
+
+def _packed(content: bytes) -> bytes:
+    return gzip.compress(_SIGNATURE + content, compresslevel=9, mtime=0)
+
+
+def _pagefind_hash(content: bytes) -> str:
+    """Pagefind's own content hash: SHA-1, each byte in hex without its leading zero."""
+    return "".join(f"{byte:x}" for byte in hashlib.sha1(content, usedforsecurity=False).digest())
+
+
+# The CBOR that Pagefind's metadata and filter files use: unsigned integers, text and arrays, shortest heads.
+_UNSIGNED, _TEXT, _ARRAY = 0, 3, 4
+
+
+def _uncbor(data: bytes, at: int) -> tuple[Any, int]:
+    major, info = data[at] >> 5, data[at] & 31
+    at += 1
+    if info < 24:
+        argument = info
+    elif info <= 27:
+        size = 1 << (info - 24)
+        argument, at = int.from_bytes(data[at : at + size], "big"), at + size
+    else:
+        raise KBError(f"unexpected CBOR item {data[at - 1]:#x} in a Pagefind file")
+    if major == _UNSIGNED:
+        return argument, at
+    if major == _TEXT:
+        return data[at : at + argument].decode("utf-8"), at + argument
+    if major == _ARRAY:
+        items = []
+        for _ in range(argument):
+            item, at = _uncbor(data, at)
+            items.append(item)
+        return items, at
+    raise KBError(f"unexpected CBOR type {major} in a Pagefind file")
+
+
+def _cbor(value: Any) -> bytes:
+    if isinstance(value, int):
+        return _head(_UNSIGNED, value)
+    if isinstance(value, str):
+        text = value.encode("utf-8")
+        return _head(_TEXT, len(text)) + text
+    return _head(_ARRAY, len(value)) + b"".join(_cbor(item) for item in value)
+
+
+def _head(major: int, argument: int) -> bytes:
+    if argument < 24:
+        return bytes([major << 5 | argument])
+    size = next(size for size in (1, 2, 4, 8) if argument < 1 << (8 * size))
+    return bytes([major << 5 | (24 + size.bit_length() - 1)]) + argument.to_bytes(size, "big")
