@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 
 from kb_site.markdown import safe_url
 from kb_site.pages import Page, Source, all_pages
-from kb_site.search import Indexer, canonicalize
+from kb_site.search import Indexer
 from kb_site.templates import environment, render
 
 import kb
@@ -80,7 +80,7 @@ def build(options: Options, progress: Progress = lambda _: None) -> Report:
     stage("pages", f"{len(pages)} pages")
     with contextlib.ExitStack() as stack:
         # Pagefind indexes each page on another core as soon as it is rendered, while the build goes on.
-        indexer = stack.enter_context(Indexer(options.out / PAGEFIND_DIR)) if options.search else None
+        indexer = stack.enter_context(Indexer()) if options.search else None
         html = render_all(pages, options, len(export.catalog), indexer)
         stage("render", f"{sum(len(text) for text in html.values()) / 1e6:.1f} MB of HTML")
         clear(options.out)
@@ -89,9 +89,8 @@ def build(options: Options, progress: Progress = lambda _: None) -> Report:
         write_assets(options.out, export)
         stage("assets", f"static files and {OFFLINE_DATA}")
         if indexer is not None:
-            indexed = indexer.finish()
-            canonicalize(options.out / PAGEFIND_DIR)
-            stage("search", f"Pagefind index of {indexed} pages in {PAGEFIND_DIR}/")
+            index = write_files(options.out / PAGEFIND_DIR, indexer.files())
+            stage("search", f"Pagefind index of {indexer.pages} pages in {index} files in {PAGEFIND_DIR}/")
     write_sitemap(options.out, pages, options.base_url)
     stage("sitemap", "sitemap.xml")
     size = sum(file.stat().st_size for file in options.out.rglob("*") if file.is_file())
@@ -165,6 +164,14 @@ def write_pages(out: Path, html: dict[str, str]) -> int:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
     return len(html)
+
+
+def write_files(folder: Path, files: dict[str, bytes]) -> int:
+    for path, content in sorted(files.items()):
+        target = folder / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    return len(files)
 
 
 def write_assets(out: Path, export: Export) -> None:

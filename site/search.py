@@ -1,4 +1,4 @@
-"""The Pagefind search index (the one module that runs Pagefind): pages in, a `pagefind/` folder out.
+"""The Pagefind search index (the one module that runs Pagefind): pages in, the files of a `pagefind/` folder out.
 
 Pagefind runs as a service (`pagefind --service`) fed each page's searchable part from memory, in path order,
 while the rest of the build goes on: nothing is crawled from disk and nav or boilerplate is never parsed. The
@@ -18,7 +18,6 @@ import re
 import subprocess
 import tempfile
 import threading
-from pathlib import Path
 from typing import IO, Any
 
 from kb import KBError
@@ -40,16 +39,15 @@ def searchable(html: str) -> str | None:
 class Indexer:
     """A Pagefind service indexing pages in the background, in the order they are added.
 
-    Use it as a context manager; `finish` writes the index and waits for it, leaving the block stops the service.
+    Use it as a context manager; `files` asks for the finished index, leaving the block stops the service.
     """
 
-    def __init__(self, output: Path) -> None:
+    def __init__(self) -> None:
         from pagefind.service import get_executable
 
         binary = get_executable()
         if binary is None:
             raise KBError("Pagefind is not installed: pip install 'pagefind[extended]'")
-        self._output = output
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed when the block ends)
         try:
             self._process = subprocess.Popen([str(binary), "--service"], stdin=subprocess.PIPE,
@@ -59,7 +57,7 @@ class Indexer:
             raise KBError(f"Pagefind failed to run: {exc}") from None
         self._queue: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
         self._replies: list[dict[str, Any]] = []
-        self._sent = 0
+        self._sent = self._added = 0
         assert self._process.stdin is not None and self._process.stdout is not None
         self._writer = threading.Thread(target=self._send, args=(self._process.stdin,), daemon=True)
         self._reader = threading.Thread(target=self._receive, args=(self._process.stdout,), daemon=True)
@@ -82,15 +80,26 @@ class Indexer:
                 with contextlib.suppress(OSError):
                     stream.close()
 
+    @property
+    def pages(self) -> int:
+        """How many pages were handed to Pagefind."""
+        return self._added
+
     def add(self, url: str, html: str) -> None:
         """Index the page at `url` (site-absolute, `/runbooks/x.html`) if it has a data-pagefind-body element."""
         text = searchable(html)
         if text is not None:
+            self._added += 1
             self._request({"type": "AddFile", "index_id": 0, "url": url, "file_contents": text})
 
-    def finish(self) -> int:
-        """Write the index into the output folder; the number of pages indexed. Raises KBError on any failure."""
-        self._request({"type": "WriteFiles", "index_id": 0, "output_path": str(self._output.resolve())})
+    def files(self) -> dict[str, bytes]:
+        """The finished index, canonical, by path inside the `pagefind/` folder. Raises KBError on any failure.
+
+        The index comes back in Pagefind's reply instead of being written by Pagefind: the service answers
+        `WriteFiles` before its last asynchronous file writes have landed, so a reader (or the end of the
+        process) could meet an empty or truncated `pagefind-entry.json`. Here only kb's writer touches disk.
+        """
+        self._request({"type": "GetFiles", "index_id": 0})
         self._queue.put(None)
         self._writer.join(TIMEOUT)
         self._reader.join(TIMEOUT)
@@ -101,9 +110,10 @@ class Indexer:
             self._process.wait()
             self._stderr.seek(0)
             detail = self._stderr.read().decode("utf-8", "replace").strip()[:2000]
-            problem = "; ".join(dict.fromkeys(errors)) or detail or "it stopped before writing the index"
+            problem = "; ".join(dict.fromkeys(errors)) or detail or "it stopped before returning the index"
             raise KBError(f"Pagefind failed: {problem}")
-        return self._sent - 2
+        found = self._replies[-1]["payload"]["files"]
+        return canonicalize({file["path"]: base64.b64decode(file["content"]) for file in found})
 
     def _request(self, payload: dict[str, Any]) -> None:
         self._sent += 1
@@ -115,59 +125,59 @@ class Indexer:
                 text = json.dumps(message, ensure_ascii=False).encode("utf-8")
                 stream.write(base64.b64encode(text) + b",")
             stream.flush()
-        except OSError:  # the service died; finish() reports why
+        except OSError:  # the service died; files() reports why
             pass
 
     def _receive(self, stream: IO[bytes]) -> None:
-        buffer = b""
+        pending: list[bytes] = []  # the unfinished message, in pieces (the index's reply is megabytes)
         while True:
             chunk = stream.read1(1 << 16)  # type: ignore[attr-defined]
             if not chunk:
                 return
-            buffer += chunk
-            *messages, buffer = buffer.split(b",")
-            self._replies += [json.loads(base64.b64decode(message)) for message in messages if message]
-            if self._replies and self._replies[-1].get("payload", {}).get("type") == "WriteFiles":
+            *ends, rest = chunk.split(b",")
+            for end in ends:
+                message, pending = b"".join([*pending, end]), []
+                if message:
+                    self._replies.append(json.loads(base64.b64decode(message)))
+            pending.append(rest)
+            if ends and self._replies and self._replies[-1].get("payload", {}).get("type") == "GetFiles":
                 return
 
 
-def canonicalize(folder: Path) -> None:
-    """Rewrite Pagefind's filter files and language metadata in sorted order, named by their content.
+def canonicalize(files: dict[str, bytes]) -> dict[str, bytes]:
+    """Pagefind's files with the filter files and language metadata in sorted order, named by their content.
 
     Pagefind lists filters and their values in the order of a hash map seeded anew in every process, so
     two builds of the same pages differ in those bytes (and names). Sorted, they are equal, and the search
     reads them the same: a filter is looked up by name and its values are a map.
     """
-    entry_file = folder / "pagefind-entry.json"
-    entry = json.loads(entry_file.read_text(encoding="utf-8"))
+    files = dict(files)
+    entry = json.loads(files["pagefind-entry.json"])
     for language, facts in sorted(entry["languages"].items()):
-        meta_file = folder / f"pagefind.{facts['hash']}.pf_meta"
-        meta = _read(meta_file)
+        meta = _read(files, f"pagefind.{facts['hash']}.pf_meta")
         filters = []
         for name, old in sorted(meta[3]):
-            old_file = folder / "filter" / f"{old}.pf_filter"
-            filter_name, values = _read(old_file)
+            filter_name, values = _read(files, f"filter/{old}.pf_filter")
             content = _cbor([filter_name, sorted(values)])
             new = f"{language}_{_pagefind_hash(content)}"[: len(language) + 8]
-            old_file.unlink()
-            (folder / "filter" / f"{new}.pf_filter").write_bytes(_packed(content))
+            files[f"filter/{new}.pf_filter"] = _packed(content)
             filters.append([name, new])
         meta[3] = filters
         content = _cbor(meta)
         facts["hash"] = f"{language}_{_pagefind_hash(content)[: len(language) + 8]}"
-        meta_file.unlink()
-        (folder / f"pagefind.{facts['hash']}.pf_meta").write_bytes(_packed(content))
+        files[f"pagefind.{facts['hash']}.pf_meta"] = _packed(content)
     entry["languages"] = dict(sorted(entry["languages"].items()))
-    entry_file.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    files["pagefind-entry.json"] = json.dumps(entry, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    return dict(sorted(files.items()))
 
 
 _SIGNATURE = b"pagefind_dcd"
 
 
-def _read(path: Path) -> Any:
-    data = gzip.decompress(path.read_bytes())
+def _read(files: dict[str, bytes], name: str) -> Any:
+    data = gzip.decompress(files.pop(name))
     if not data.startswith(_SIGNATURE):
-        raise KBError(f"Pagefind wrote {path.name} in a format this kb does not know")
+        raise KBError(f"Pagefind wrote {name} in a format this kb does not know")
     value, _ = _uncbor(data, len(_SIGNATURE))
     return value
 

@@ -221,26 +221,27 @@ def test_fresh_builds_into_two_folders_are_byte_identical(real_site: tuple[Path,
     assert any(name.startswith("pagefind/filter/") for name in first)
 
 
-def test_pagefind_metadata_reads_and_writes_back_unchanged(tmp_path: Path) -> None:
+def test_pagefind_metadata_reads_and_writes_back_unchanged() -> None:
     """The CBOR reader and writer that sort Pagefind's filters give back Pagefind's own bytes for its files."""
     pages = [(f"/runbooks/r{n}.html", _searchable_page(n)) for n in range(12)]
-    with Indexer(tmp_path / "pagefind") as indexer:
+    with Indexer() as indexer:
         for url, html in pages:
             indexer.add(url, html)
-        assert indexer.finish() == len(pages)
-    raw = [*(tmp_path / "pagefind").glob("*.pf_meta"), *(tmp_path / "pagefind" / "filter").iterdir()]
+        files = indexer.files()
+        assert indexer.pages == len(pages)
+    raw = [name for name in files if name.endswith((".pf_meta", ".pf_filter"))]
     assert len(raw) == 3  # the metadata and the two filters
-    for path in raw:
-        data = gzip.decompress(path.read_bytes()).removeprefix(b"pagefind_dcd")
+    for name in raw:
+        data = gzip.decompress(files[name]).removeprefix(b"pagefind_dcd")
         value, end = _uncbor(data, 0)
-        assert end == len(data) and _cbor(value) == data, path.name
-    canonicalize(tmp_path / "pagefind")
-    entry = json.loads((tmp_path / "pagefind" / "pagefind-entry.json").read_text(encoding="utf-8"))
-    meta = tmp_path / "pagefind" / f"pagefind.{entry['languages']['en']['hash']}.pf_meta"
-    filters = _uncbor(gzip.decompress(meta.read_bytes()).removeprefix(b"pagefind_dcd"), 0)[0][3]
+        assert end == len(data) and _cbor(value) == data, name
+    assert canonicalize(files) == files  # what files() returns is already canonical
+    entry = json.loads(files["pagefind-entry.json"])
+    meta = files[f"pagefind.{entry['languages']['en']['hash']}.pf_meta"]
+    filters = _uncbor(gzip.decompress(meta).removeprefix(b"pagefind_dcd"), 0)[0][3]
     assert [name for name, _ in filters] == ["component", "severity"]
     for _, name in filters:
-        data = gzip.decompress((tmp_path / "pagefind" / "filter" / f"{name}.pf_filter").read_bytes())
+        data = gzip.decompress(files[f"filter/{name}.pf_filter"])
         values = [value for value, _ in _uncbor(data.removeprefix(b"pagefind_dcd"), 0)[0][1]]
         assert values == sorted(values) and len(values) > 1
 
