@@ -210,15 +210,23 @@ def test_rebuild_is_byte_identical(tmp_path: Path) -> None:
     assert _contents(out) == first
 
 
-def test_fresh_builds_into_two_folders_are_byte_identical(real_site: tuple[Path, Report], tmp_path: Path) -> None:
+def test_rebuilds_into_a_fresh_and_into_the_same_folder_are_byte_identical(
+    real_site: tuple[Path, Report], tmp_path: Path
+) -> None:
     """Every file, the Pagefind index included: its filters come out of a hash map seeded per process."""
     out, _ = real_site
     again = tmp_path / "elsewhere" / "site"
-    build(Options(bundled_runbooks_dir(), again, repo_url=REPO_URL))
+    options = Options(bundled_runbooks_dir(), again, repo_url=REPO_URL)
+    build(options)
     first, second = _contents(out), _contents(again)
     assert sorted(first) == sorted(second)
     assert [name for name in first if first[name] != second[name]] == []
     assert any(name.startswith("pagefind/filter/") for name in first)
+    assert all(content for name, content in first.items() if name.startswith("pagefind/"))
+    build(options)  # over the site it wrote a moment ago
+    third = _contents(again)
+    assert sorted(third) == sorted(first)
+    assert [name for name in first if first[name] != third[name]] == []
 
 
 def test_pagefind_metadata_reads_and_writes_back_unchanged() -> None:
