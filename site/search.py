@@ -28,18 +28,21 @@ _LANG = re.compile(r'<html lang="([^"]+)"')
 TIMEOUT = 600
 
 
-def searchable(html: str) -> str | None:
-    """The page as Pagefind needs it: `<html lang>` and the data-pagefind-body element; None when it has none."""
+def searchable(html: str) -> tuple[str, str] | None:
+    """(language, the page as Pagefind needs it: `<html lang>` and the data-pagefind-body element), or None
+    when the page has no such element."""
     body, lang = _BODY.search(html), _LANG.search(html)
     if body is None or lang is None:
         return None
-    return f'<html lang="{lang.group(1)}"><head></head><body>{body.group(0)}</body></html>'
+    return lang.group(1), f'<html lang="{lang.group(1)}"><head></head><body>{body.group(0)}</body></html>'
 
 
 class Indexer:
-    """A Pagefind service indexing pages in the background, in the order they are added.
+    """Pagefind indexing pages in the background, one service per page language, in the order pages are added.
 
-    Use it as a context manager; `files` asks for the finished index, leaving the block stops the service.
+    Pagefind makes one index per language anyway and its service handles one request at a time: a service
+    per language indexes English and Chinese pages on two cores, and their outputs share no index file.
+    Use it as a context manager; `files` asks for the finished index, leaving the block stops the services.
     """
 
     def __init__(self) -> None:
@@ -48,16 +51,70 @@ class Indexer:
         binary = get_executable()
         if binary is None:
             raise KBError("Pagefind is not installed: pip install 'pagefind[extended]'")
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed when the block ends)
+        self._binary = str(binary)
+        self._services: dict[str, _Service] = {}
+
+    def __enter__(self) -> Indexer:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for service in self._services.values():
+            service.close()
+
+    @property
+    def pages(self) -> int:
+        """How many pages were handed to Pagefind."""
+        return sum(service.added for service in self._services.values())
+
+    def add(self, url: str, html: str) -> None:
+        """Index the page at `url` (site-absolute, `/runbooks/x.html`) if it has a data-pagefind-body element."""
+        found = searchable(html)
+        if found is None:
+            return
+        language, text = found
+        if language not in self._services:
+            self._services[language] = _Service(self._binary)
+        self._services[language].add(url, text)
+
+    def files(self) -> dict[str, bytes]:
+        """The finished index, canonical, by path inside the `pagefind/` folder. Raises KBError on any failure."""
+        for service in self._services.values():
+            service.ask_for_files()
+        entry: dict[str, Any] = {}
+        merged: dict[str, bytes] = {}
+        languages: dict[str, Any] = {}
+        for language, service in sorted(self._services.items()):
+            files = service.files()
+            entry = json.loads(files.pop("pagefind-entry.json"))
+            languages.update(entry["languages"])
+            for name, content in files.items():
+                if merged.setdefault(name, content) != content:
+                    raise KBError(f"Pagefind wrote {name} differently for {language} than for another language")
+        if not self._services:
+            return {}
+        merged["pagefind-entry.json"] = json.dumps(entry | {"languages": languages}).encode("utf-8")
+        return canonicalize(merged)
+
+
+class _Service:
+    """One `pagefind --service` process with one index, fed from a writer thread and read by a reader thread.
+
+    The index comes back in Pagefind's `GetFiles` reply instead of being written by Pagefind: the service
+    answers `WriteFiles` before its last asynchronous file writes have landed, so a reader (or the end of the
+    process) could meet an empty or truncated `pagefind-entry.json`. Here only kb's writer touches disk.
+    """
+
+    def __init__(self, binary: str) -> None:
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
         try:
-            self._process = subprocess.Popen([str(binary), "--service"], stdin=subprocess.PIPE,
+            self._process = subprocess.Popen([binary, "--service"], stdin=subprocess.PIPE,
                                              stdout=subprocess.PIPE, stderr=self._stderr)  # fmt: skip
         except OSError as exc:
             self._stderr.close()
             raise KBError(f"Pagefind failed to run: {exc}") from None
         self._queue: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
         self._replies: list[dict[str, Any]] = []
-        self._sent = self._added = 0
+        self._sent = self.added = 0
         assert self._process.stdin is not None and self._process.stdout is not None
         self._writer = threading.Thread(target=self._send, args=(self._process.stdin,), daemon=True)
         self._reader = threading.Thread(target=self._receive, args=(self._process.stdout,), daemon=True)
@@ -66,10 +123,7 @@ class Indexer:
         # The service's first index has id 0; its requests are answered in order, one at a time.
         self._request({"type": "NewIndex", "config": {}})
 
-    def __enter__(self) -> Indexer:
-        return self
-
-    def __exit__(self, *_: object) -> None:
+    def close(self) -> None:
         self._queue.put(None)
         self._process.kill()
         self._process.wait()
@@ -80,27 +134,16 @@ class Indexer:
                 with contextlib.suppress(OSError):
                     stream.close()
 
-    @property
-    def pages(self) -> int:
-        """How many pages were handed to Pagefind."""
-        return self._added
+    def add(self, url: str, text: str) -> None:
+        self.added += 1
+        self._request({"type": "AddFile", "index_id": 0, "url": url, "file_contents": text})
 
-    def add(self, url: str, html: str) -> None:
-        """Index the page at `url` (site-absolute, `/runbooks/x.html`) if it has a data-pagefind-body element."""
-        text = searchable(html)
-        if text is not None:
-            self._added += 1
-            self._request({"type": "AddFile", "index_id": 0, "url": url, "file_contents": text})
-
-    def files(self) -> dict[str, bytes]:
-        """The finished index, canonical, by path inside the `pagefind/` folder. Raises KBError on any failure.
-
-        The index comes back in Pagefind's reply instead of being written by Pagefind: the service answers
-        `WriteFiles` before its last asynchronous file writes have landed, so a reader (or the end of the
-        process) could meet an empty or truncated `pagefind-entry.json`. Here only kb's writer touches disk.
-        """
+    def ask_for_files(self) -> None:
         self._request({"type": "GetFiles", "index_id": 0})
         self._queue.put(None)
+
+    def files(self) -> dict[str, bytes]:
+        """The reply to `ask_for_files`: the index's files by path. Raises KBError on any failure."""
         self._writer.join(TIMEOUT)
         self._reader.join(TIMEOUT)
         errors = [reply["payload"].get("message", "?") for reply in self._replies
@@ -113,7 +156,7 @@ class Indexer:
             problem = "; ".join(dict.fromkeys(errors)) or detail or "it stopped before returning the index"
             raise KBError(f"Pagefind failed: {problem}")
         found = self._replies[-1]["payload"]["files"]
-        return canonicalize({file["path"]: base64.b64decode(file["content"]) for file in found})
+        return {file["path"]: base64.b64decode(file["content"]) for file in found}
 
     def _request(self, payload: dict[str, Any]) -> None:
         self._sent += 1
