@@ -156,6 +156,26 @@ def cut_chinese(text: str) -> str:
     return " ".join(word for run in runs for word in jieba.cut_for_search(run) if word.strip())
 
 
+def searchable_chinese(text: str) -> str:
+    """`text` with each Chinese run cut into words (jieba), each word followed by its shorter endings.
+
+    For a search engine that matches query words as prefixes of indexed words but cuts queries with another
+    segmenter (a browser's ICU cuts 熔断 into 熔 + 断 where jieba keeps 熔断): every finer cut of a word is then a
+    prefix of the word or of one of its endings. Other text is kept as it is.
+    """
+    if not _CJK.search(text):
+        return text
+    import jieba
+
+    jieba.setLogLevel(60)
+
+    def cut(run: re.Match[str]) -> str:
+        words = [word for word in jieba.cut(run[0]) if word.strip()]
+        return " " + " ".join(" ".join(word[start:] for start in range(len(word))) for word in words) + " "
+
+    return _CJK.sub(cut, text)
+
+
 # From this many documents the writer uses two processes and keeps their segments unmerged: a 10,000-runbook
 # library indexes in about a third of the time, and searching a few segments costs little.
 PARALLEL_INDEX_FROM = 2000

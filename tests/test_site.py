@@ -15,9 +15,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from kb_site.build import MARKER, Options, Report, build
 from kb_site.markdown import _INLINE, inline_html, safe_url, to_html
-from kb_site.search import Indexer, _cbor, _uncbor, canonicalize
+from kb_site.search import Indexer, _cbor, _uncbor, canonicalize, chinese_words, searchable
 
 from kb import KBError, UsageError, bundled_runbooks_dir, load_runbooks
+from kb.search import searchable_chinese
 from tests.conftest import run_kb
 from tests.site_fixtures import REPO_URL
 
@@ -252,6 +253,32 @@ def test_pagefind_metadata_reads_and_writes_back_unchanged() -> None:
         data = gzip.decompress(files[f"filter/{name}.pf_filter"])
         values = [value for value, _ in _uncbor(data.removeprefix(b"pagefind_dcd"), 0)[0][1]]
         assert values == sorted(values) and len(values) > 1
+
+
+@pytest.mark.parametrize(
+    ("text", "indexed"),
+    [
+        ("Envoy circuit breaking", "Envoy circuit breaking"),  # no Chinese: unchanged
+        # 熔断 begins an indexed word, and so does 断 (the browser cuts 熔断 into 熔 + 断)
+        ("触发了 Envoy 熔断", " 触发 发 了  Envoy  熔断 断 "),
+        ("熔断阈值", " 熔断 断 阈值 值 "),
+    ],
+)
+def test_chinese_text_is_indexed_as_words_and_their_endings(text: str, indexed: str) -> None:
+    assert searchable_chinese(text) == indexed
+
+
+def test_chinese_pages_reach_pagefind_cut_into_words_with_their_title_kept() -> None:
+    article = '<article data-pagefind-body><h1 data-pagefind-meta="title">UO：Envoy 熔断</h1><p>熔断阈值</p></article>'
+    assert chinese_words(article) == (
+        '<article data-pagefind-body><h1 data-pagefind-meta="title:UO：Envoy 熔断">UO：Envoy  熔断 断 </h1>'
+        "<p> 熔断 断 阈值 值 </p></article>"
+    )
+    page = f'<html lang="zh-CN"><body><nav>菜单</nav>{article}</body></html>'
+    cut = chinese_words(article)
+    assert searchable(page) == ("zh-CN", f'<html lang="zh-CN"><head></head><body>{cut}</body></html>')
+    english = page.replace('lang="zh-CN"', 'lang="en"')
+    assert searchable(english) == ("en", f'<html lang="en"><head></head><body>{article}</body></html>')
 
 
 def _searchable_page(number: int) -> str:

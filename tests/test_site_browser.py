@@ -78,6 +78,23 @@ def test_english_and_chinese_search_reach_the_right_page(page: Page, served_site
     assert console.errors == []
 
 
+def test_chinese_search_for_a_word_the_browser_cuts_finer(page: Page, served_site: str) -> None:
+    """Chromium's segmenter cuts 熔断 (circuit breaking) into 熔 + 断, which Pagefind's own index kept whole."""
+    console = Console(page)
+    page.goto(served_site + "zh/index.html")
+    assert page.evaluate("[...new Intl.Segmenter('zh-CN', {granularity: 'word'}).segment('熔断')].length") == 2
+    runbook = kb.default_library().catalog.get("circuit-breaker-overflow")
+    page.keyboard.press("/")
+    page.keyboard.type("熔断")
+    first = page.locator("#search-results li a").first
+    first.wait_for(timeout=15000)
+    assert first.inner_text() == runbook.title_zh  # the title as written, not the indexed words
+    first.click()
+    page.wait_for_load_state()
+    assert page.url == served_site + "zh/runbooks/circuit-breaker-overflow.html"
+    assert console.errors == []
+
+
 def _example(runbook_id: str) -> str:
     return kb.default_library().catalog.get(runbook_id).examples[0].text
 
