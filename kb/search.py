@@ -14,6 +14,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -165,15 +166,17 @@ def searchable_chinese(text: str) -> str:
     """
     if not _CJK.search(text):
         return text
+    return _CJK.sub(lambda run: _words_and_endings(run[0]), text)
+
+
+@lru_cache(maxsize=65536)
+def _words_and_endings(run: str) -> str:
+    # Remembered: a site repeats each runbook's Chinese title and summary on every page that lists it.
     import jieba
 
     jieba.setLogLevel(60)
-
-    def cut(run: re.Match[str]) -> str:
-        words = [word for word in jieba.cut(run[0]) if word.strip()]
-        return " " + " ".join(" ".join(word[start:] for start in range(len(word))) for word in words) + " "
-
-    return _CJK.sub(cut, text)
+    words = [word for word in jieba.cut(run) if word.strip()]
+    return " " + " ".join(" ".join(word[start:] for start in range(len(word))) for word in words) + " "
 
 
 # From this many documents the writer uses two processes and keeps their segments unmerged: a 10,000-runbook
