@@ -4,7 +4,8 @@ building the same 1,000 runbooks as markdown pages in the same run; and the home
 kb's build makes every runbook page twice (English and Chinese), the index, tag, severity and reference
 pages, the offline matcher's data and a Pagefind index per language; MkDocs (default theme, its default
 lunr search plugin) builds one markdown page per runbook. Both start from the runbook files: kb's time
-includes loading and indexing the library; for MkDocs, writing the markdown is not counted.
+includes loading the library and its term statistics (kb never builds or reads a cached index here);
+for MkDocs, writing the markdown is not counted.
 First page weight: the home page with what it loads before the paste box or search is used (the offline
 matcher, re2js and the search index load on first use). Target: kb faster than MkDocs; weight < 200 KB.
 Run: .venv/bin/python benchmarks/site_build.py [SIZE]   (needs `pip install mkdocs`, benchmark only)
@@ -64,9 +65,9 @@ def mkdocs_build(runbooks_dir: Path, work: Path) -> float:
     return seconds
 
 
-def kb_build(runbooks_dir: Path, out: Path, cache: Path, search: bool = True) -> float:
+def kb_build(runbooks_dir: Path, out: Path, search: bool = True) -> float:
     start = time.perf_counter()
-    build(Options(runbooks_dir, out, cache_dir=cache, search=search))
+    build(Options(runbooks_dir, out, search=search))
     return time.perf_counter() - start
 
 
@@ -81,19 +82,19 @@ def main() -> None:
     size = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     with tempfile.TemporaryDirectory() as temp:
         work = Path(temp)
-        real = kb_build(RUNBOOKS, work / "real", work / "cache-real")
+        real = kb_build(RUNBOOKS, work / "real")
         weight = first_weight(work / "real")
         root = work / "runbooks"
         synthesize(root, size)
-        ours = kb_build(root, work / "synthetic", work / "cache")
-        ours_plain = kb_build(root, work / "synthetic-plain", work / "cache", search=False)
+        ours = kb_build(root, work / "synthetic")
+        ours_plain = kb_build(root, work / "synthetic-plain", search=False)
         (work / "mkdocs").mkdir()
         peer = mkdocs_build(root, work / "mkdocs")
         print(f"real library ({len(load_runbooks(RUNBOOKS).catalog)} runbooks): kb site build {real:.1f} s")
         print(f"{size} runbooks: MkDocs {peer:.1f} s (1 language, lunr index)")
-        print(f"  kb full build (cold library load+index, 2 languages, Pagefind): {ours:.1f} s, "
+        print(f"  kb full build (library load, 2 languages, Pagefind): {ours:.1f} s, "
               f"ratio kb/MkDocs {ours / peer:.2f}")  # fmt: skip
-        print(f"  kb without Pagefind (library cached, 2 languages): {ours_plain:.1f} s, "
+        print(f"  kb without Pagefind (library load, 2 languages): {ours_plain:.1f} s, "
               f"ratio kb/MkDocs {ours_plain / peer:.2f}")  # fmt: skip
         print(f"first page weight: {weight / 1024:.1f} KB (target < 200 KB)")
 

@@ -379,7 +379,7 @@ def _served_site(runbooks_dir: Path) -> Path:
         shutil.rmtree(scratch, ignore_errors=True)
         return target
     # Built beside the target and renamed into place, so a crash never leaves a half site to be served.
-    build(Options(runbooks_dir, scratch / "site", cache_dir=cache_dir),
+    build(Options(runbooks_dir, scratch / "site"),
           progress=lambda line: print(f"kb site: {line}", file=sys.stderr, flush=True))  # fmt: skip
     with contextlib.suppress(OSError):  # another kb serve renamed its copy first: serve that one
         (scratch / "site").rename(target)
@@ -616,8 +616,7 @@ def cmd_reference(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
 def cmd_site_build(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
     from kb_site.build import Options, build  # only this command needs jinja2, markdown-it and Pagefind
 
-    cache_dir = Settings.from_env(os.environ).cache_dir
-    options = Options(runbooks_dir, Path(args.out), args.base_url, args.repo_url, cache_dir)
+    options = Options(runbooks_dir, Path(args.out), args.base_url, args.repo_url)
     report = build(options, progress=lambda line: print(f"kb site: {line}", file=sys.stderr, flush=True))
     return Outcome(EXIT_OK, report.summary() + "\n")
 

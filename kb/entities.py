@@ -48,7 +48,7 @@ _DEPLOYMENT_POD = re.compile(r"^(.+)-[a-z0-9]{6,10}-[a-z0-9]{5}$")
 def find_entities(paste: Paste) -> list[Entity]:
     """Every entity found, in line order; the first of each name is the one placeholders use."""
     found = [entity for line, record in records(paste) for entity in _host_entities(_authority(record), line)]
-    for pattern, entities, needles in _FINDERS:
+    for _, pattern, entities, needles in _FINDERS:
         for line, match in matches(paste, pattern, needles):
             found.extend(entities(match, line))
     return sorted(found, key=lambda entity: entity.line)
@@ -94,18 +94,24 @@ def _ip(match: re.Match[str], line: int) -> Iterator[Entity]:
 
 
 Finder = Callable[[re.Match[str], int], Iterator[Entity]]
-# (pattern, what its matches yield, literals every match contains: only lines with one are searched).
-_FINDERS: tuple[tuple[re.Pattern[str], Finder, tuple[str, ...]], ...] = (
-    (CLUSTER, lambda match, line: _cluster_entities(match[1] or match[2], line), ("bound|", "Cluster")),
-    (_NODE, _node, ("~",)),
-    (_POD, _pod, ("pod",)),
-    (_POD_ROW, lambda match, line: _pod_entities(match[2], match[1], line), ("/",)),
-    (_NAMESPACE, _named("NAMESPACE"), ("-n", "namespace")),
-    (_ISTIOD, _istiod, ("istiod",)),
-    (_URL_HOST, _url, ("http",)),
-    (_HOST_HEADER, lambda match, line: _host_entities(match[1], line), ("ost: ",)),
-    (_SECRET, lambda match, line: _named("SECRET", 1 if match[1] else 2)(match, line), ("credentialName", "secret")),
-    (_IP, _ip, (".",)),
+# (name, pattern, what its matches yield, literals every match contains: only lines with one are searched).
+# The site's offline matcher runs the same patterns in the browser; the name says which yield it applies.
+_FINDERS: tuple[tuple[str, re.Pattern[str], Finder, tuple[str, ...]], ...] = (
+    ("cluster", CLUSTER, lambda match, line: _cluster_entities(match[1] or match[2], line), ("bound|", "Cluster")),
+    ("node", _NODE, _node, ("~",)),
+    ("pod", _POD, _pod, ("pod",)),
+    ("pod_row", _POD_ROW, lambda match, line: _pod_entities(match[2], match[1], line), ("/",)),
+    ("namespace", _NAMESPACE, _named("NAMESPACE"), ("-n", "namespace")),
+    ("istiod", _ISTIOD, _istiod, ("istiod",)),
+    ("url", _URL_HOST, _url, ("http",)),
+    ("host_header", _HOST_HEADER, lambda match, line: _host_entities(match[1], line), ("ost: ",)),
+    (
+        "secret",
+        _SECRET,
+        lambda match, line: _named("SECRET", 1 if match[1] else 2)(match, line),
+        ("credentialName", "secret"),
+    ),
+    ("ip", _IP, _ip, (".",)),
 )
 
 
@@ -130,8 +136,11 @@ def _host_entities(host: str, line: int) -> Iterator[Entity]:
         yield Entity("SERVICE_NAMESPACE", service[2], line)
 
 
+GATEWAY_PODS = ("istio-ingressgateway", "istio-egressgateway", "istio-eastwestgateway")
+
+
 def _pod_entities(pod: str, namespace: str | None, line: int) -> Iterator[Entity]:
-    gateway = pod.startswith(("istio-ingressgateway", "istio-egressgateway", "istio-eastwestgateway"))
+    gateway = pod.startswith(GATEWAY_PODS)
     yield Entity("GATEWAY_POD" if gateway else "POD", pod, line)
     deployment = _DEPLOYMENT_POD.match(pod)
     if deployment and not gateway:

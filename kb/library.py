@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 from kb import __version__
 from kb.catalog import Catalog, Entry
@@ -39,7 +40,7 @@ from kb.loader import (
 )
 from kb.model import Runbook
 from kb.rank import Scorer
-from kb.search import SCHEMA_VERSION, SearchIndex, cut_chinese, write_index
+from kb.search import SCHEMA_VERSION, SearchIndex, cut_chinese, load_chinese_dictionary, term_statistics, write_index
 from kb.settings import Settings
 
 CATALOG_FILE = "catalog.pickle"
@@ -157,6 +158,26 @@ def open_index(index_dir: Path) -> Library:
     return library
 
 
+@dataclass(frozen=True)
+class Export:
+    """A library's runbooks and the index's term statistics, without building or opening the index (the site)."""
+
+    catalog: Catalog
+    problems: tuple[Problem, ...]
+    statistics: dict[str, Any]
+    cited: dict[str, tuple[str, ...]]
+
+
+def load_export(runbooks_dir: Path) -> Export:
+    """Load the runbooks in parallel and compute what an index of them would hold, never touching the cache."""
+    if not runbooks_dir.is_dir():
+        raise UsageError(f"runbooks directory not found: {runbooks_dir}")
+    with collector_paused():
+        result = _load_prepared(runbooks_dir.resolve())
+        documents, cited = _prepared(result)
+        return Export(result.catalog, result.problems, term_statistics(documents), cited)
+
+
 @cache
 def default_library() -> Library:
     """The library of `KB_RUNBOOKS` (or the bundled runbooks), opened once per process."""
@@ -200,6 +221,12 @@ class _Prepared:
 def _prepare(runbook: Runbook) -> _Prepared:
     cited = tuple(cited_pages(runbook))
     return _Prepared(document_of(runbook, cut_chinese, cited), cited)
+
+
+def _load_prepared(runbooks_dir: Path) -> LoadResult:
+    """The runbooks, each with its index document made where it was loaded (a worker, for a large library)."""
+    load_chinese_dictionary()
+    return load_runbooks(runbooks_dir, derive=_prepare)
 
 
 def _prepared(result: LoadResult) -> tuple[list[Document], dict[str, tuple[str, ...]]]:
@@ -278,7 +305,7 @@ def _file_digest(path: Path) -> str:
 
 def _build_cached(runbooks_dir: Path, cache_dir: Path, index_dir: Path) -> Library:
     cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    result = load_runbooks(runbooks_dir, derive=_prepare)
+    result = _load_prepared(runbooks_dir)
     documents, cited = _prepared(result)
     blobs = [(result.catalog.path_of(runbook.id), _pickled(runbook, result)) for runbook in result.catalog]
     building = Path(tempfile.mkdtemp(prefix=".build-", dir=cache_dir))
@@ -310,7 +337,7 @@ def _discard(directory: Path) -> None:
 
 
 def _build_in_memory(runbooks_dir: Path) -> Library:
-    result = load_runbooks(runbooks_dir, derive=_prepare)
+    result = _load_prepared(runbooks_dir)
     documents, cited = _prepared(result)
     index = SearchIndex.in_memory(documents)
     return Library(result.catalog, index, Scorer(result.catalog, cited), result.problems, None, built=True)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from kb import matcher, rank, search
-from kb.documents import cited_pages
+from kb import entities, matcher, rank, search
 from kb.signals import (
+    data_plane,
     envoy_headers,
     grpc,
     http_status,
@@ -24,19 +24,19 @@ from kb.signals import (
     response_flags,
 )
 from kb.signals.base import MAX_LINES_PER_SIGNAL
-from kb.vocabulary import ABBREVIATIONS
+from kb.vocabulary import ABBREVIATIONS, PLACEHOLDERS
 
 if TYPE_CHECKING:
-    from kb.library import Library
+    from kb.library import Export
 
 FORMAT = 1
 _WORD = re.compile(r"\w+(?:\.?\w+)*")
 
 
-def offline_data(library: Library) -> dict[str, Any]:
+def offline_data(export: Export) -> dict[str, Any]:
     """Everything the in-browser matcher reads, JSON-ready and in a stable order (byte-identical rebuilds)."""
-    runbooks = list(library.catalog)
-    statistics = library.index.term_statistics()
+    runbooks = list(export.catalog)
+    statistics = export.statistics
     return {
         "format": FORMAT,
         "constants": _constants(),
@@ -46,7 +46,9 @@ def offline_data(library: Library) -> dict[str, Any]:
         "boilerplate": sorted(search.BOILERPLATE),
         "english_fields": list(search.ENGLISH_FIELDS),
         "vocabulary": _vocabulary(),
-        "rules": _rules(runbooks),
+        "data_plane": _data_plane(),
+        "entities": _entities(),
+        "rules": _rules(runbooks, export.cited),
         "stems": _stems(runbooks, statistics),
         "index": _compact(statistics),
         "runbooks": {runbook.id: _shown(runbook) for runbook in runbooks},
@@ -61,9 +63,52 @@ def _shown(runbook: Any) -> dict[str, Any]:
         "summary": runbook.summary,
         "summary_zh": runbook.summary_zh,
         "severity": runbook.severity.value,
-        "diagnosis": [command for step in runbook.diagnosis[:1] for command in step.commands],
-        "fix": [command for step in runbook.fix[:1] for command in step.commands],
+        # Every step: which one leads depends on the causes matched and the data plane shown (as `kb match`).
+        "diagnosis": [_step(step) for step in runbook.diagnosis],
+        "fix": [_step(step) for step in runbook.fix],
     }
+
+
+def _step(step: Any) -> dict[str, Any]:
+    return {"commands": list(step.commands), "causes": list(step.causes), "data_planes": list(step.data_planes)}
+
+
+_FLAGS = {re.IGNORECASE: "i", re.MULTILINE: "m"}
+
+
+def _pattern(pattern: re.Pattern[str]) -> dict[str, str]:
+    """A Python pattern for the browser's RegExp: its source and flags (only syntax both engines share)."""
+    flags = pattern.flags & ~re.UNICODE
+    unknown = flags & ~sum(_FLAGS)
+    if unknown:
+        raise ValueError(f"pattern {pattern.pattern!r} uses flags the browser export does not know: {unknown}")
+    return {"source": pattern.pattern, "flags": "".join(letter for flag, letter in _FLAGS.items() if flags & flag)}
+
+
+def _entities() -> dict[str, Any]:
+    """kb.entities' patterns, in its order, and what filling a placeholder allows (kb match fills commands)."""
+    return {
+        "finders": [
+            {"name": name, "pattern": _pattern(pattern), "needles": list(needles)}
+            for name, pattern, _, needles in entities._FINDERS
+        ],
+        "service_host": _pattern(entities._SVC_HOST),
+        "ip": _pattern(entities._IP),
+        "deployment_pod": _pattern(entities._DEPLOYMENT_POD),
+        "gateway_pods": list(entities.GATEWAY_PODS),
+        "placeholder": _pattern(entities._PLACEHOLDER),
+        "safe_value": _pattern(entities._SAFE_VALUE),
+        "plain_value": _pattern(entities._PLAIN),
+        "placeholders": sorted(PLACEHOLDERS),
+    }
+
+
+def _data_plane() -> list[dict[str, Any]]:
+    """The data_plane extractor's patterns (ambient first, as it runs them)."""
+    return [
+        {"value": "ambient", "pattern": _pattern(data_plane._AMBIENT), "needles": list(data_plane._AMBIENT_NEEDLES)},
+        {"value": "sidecar", "pattern": _pattern(data_plane._SIDECAR), "needles": list(data_plane._SIDECAR_NEEDLES)},
+    ]
 
 
 def _compact(statistics: dict[str, Any]) -> dict[str, Any]:
@@ -118,26 +163,28 @@ def _vocabulary() -> dict[str, list[str]]:
     }
 
 
-def _rules(runbooks: list[Any]) -> list[dict[str, Any]]:
+def _rules(runbooks: list[Any], cited: dict[str, tuple[str, ...]]) -> list[dict[str, Any]]:
     """Every signature, exclusion and citation rule in the Scorer's order."""
     rules: list[dict[str, Any]] = []
     for runbook in runbooks:
         for signature in runbook.signatures:
-            rules.append(_rule(runbook.id, signature.name, signature.weight, signature.note, signature.when, False))
+            rules.append(_rule(runbook.id, signature.name, signature.weight, signature.note, signature.when, False,
+                               signature.cause))  # fmt: skip
         for exclusion in runbook.excludes:
             rules.append(_rule(runbook.id, exclusion.name, 0.0, exclusion.note, exclusion.when, True))
-    cited = {runbook.id: cited_pages(runbook) for runbook in runbooks}
     for rule in rank._citation_rules(runbooks, cited):
-        rules.append(_rule(rule.runbook, rule.name, rule.weight, rule.note, rule.conditions, False))
+        rules.append(_rule(rule.runbook, rule.name, rule.weight, rule.note, rule.conditions, False, rule.cause))
     return rules
 
 
-def _rule(runbook: str, name: str, weight: float, note: str | None, when: Any, excludes: bool) -> dict[str, Any]:
+def _rule(runbook: str, name: str, weight: float, note: str | None, when: Any, excludes: bool,
+          cause: str | None = None) -> dict[str, Any]:  # fmt: skip
     conditions = [
         {key: value for key, value in condition.model_dump(mode="json").items() if value is not None}
         for condition in when
     ]
-    return {"runbook": runbook, "name": name, "weight": weight, "note": note, "when": conditions, "excludes": excludes}
+    return {"runbook": runbook, "name": name, "weight": weight, "note": note, "when": conditions, "excludes": excludes,
+            "cause": cause}  # fmt: skip
 
 
 def _stems(runbooks: list[Any], statistics: dict[str, Any]) -> dict[str, str]:

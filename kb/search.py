@@ -14,6 +14,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from whoosh.analysis import STOP_WORDS as STOP_WORDS_WHOOSH
 from whoosh.analysis import LowercaseFilter, SpaceSeparatedTokenizer, StemmingAnalyzer
 from whoosh.fields import ID, KEYWORD, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage, RamStorage
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from kb.documents import Document
 from kb.glossary import ZH_TO_EN
@@ -132,6 +134,14 @@ def _text(term: str | bytes) -> str:
     return term.decode("utf-8") if isinstance(term, bytes) else term
 
 
+def load_chinese_dictionary() -> None:
+    """Load jieba's dictionary now: worker processes forked afterwards share it instead of each loading it."""
+    import jieba
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+
+
 def cut_chinese(text: str) -> str:
     """The Chinese runs of `text` cut into words (jieba's search mode), joined by spaces.
 
@@ -145,6 +155,28 @@ def cut_chinese(text: str) -> str:
 
     jieba.setLogLevel(60)
     return " ".join(word for run in runs for word in jieba.cut_for_search(run) if word.strip())
+
+
+def searchable_chinese(text: str) -> str:
+    """`text` with each Chinese run cut into words (jieba), each word followed by its shorter endings.
+
+    For a search engine that matches query words as prefixes of indexed words but cuts queries with another
+    segmenter (a browser's ICU cuts 熔断 into 熔 + 断 where jieba keeps 熔断): every finer cut of a word is then a
+    prefix of the word or of one of its endings. Other text is kept as it is.
+    """
+    if not _CJK.search(text):
+        return text
+    return _CJK.sub(lambda run: _words_and_endings(run[0]), text)
+
+
+@lru_cache(maxsize=65536)
+def _words_and_endings(run: str) -> str:
+    # Remembered: a site repeats each runbook's Chinese title and summary on every page that lists it.
+    import jieba
+
+    jieba.setLogLevel(60)
+    words = [word for word in jieba.cut(run) if word.strip()]
+    return " " + " ".join(" ".join(word[start:] for start in range(len(word))) for word in words) + " "
 
 
 # From this many documents the writer uses two processes and keeps their segments unmerged: a 10,000-runbook
@@ -165,10 +197,35 @@ def _fill(ix: whoosh_index.Index, documents: Sequence[Document], on_disk: bool =
     else:
         writer = ix.writer(limitmb=256)
     for doc in documents:
-        writer.add_document(
-            id=doc.id, title=doc.title, body=doc.body, symptoms=doc.symptoms, zh=doc.zh, exact=" ".join(doc.exact)
-        )
+        writer.add_document(id=doc.id, **{field: _field_value(doc, field) for field in FIELD_BOOSTS})
     writer.commit()
+
+
+def term_statistics(documents: Sequence[Document]) -> dict[str, Any]:
+    """`SearchIndex.term_statistics()` of an index of `documents`, computed without writing one (the site's
+    export needs the numbers, not the index). The fields analyse the text exactly as the index writer does."""
+    schema = _schema()
+    fields: dict[str, Any] = {}
+    for name in FIELD_BOOSTS:
+        field = schema[name]
+        postings: dict[str, dict[str, float]] = {}
+        lengths: dict[str, int] = {}
+        total = 0
+        for doc in documents:
+            length = 0
+            for term, frequency, weight, _ in field.index(_field_value(doc, name)):
+                postings.setdefault(_text(term), {})[doc.id] = float(weight)  # the field boost is in it
+                length += frequency if field.scorable else 0
+            total += length
+            # The index keeps a document's field length in one byte (whoosh's lossy encoding); so do these.
+            lengths[doc.id] = byte_to_length(length_to_byte(length)) if length else 0
+        average = float(total) / max(len(documents), 1)
+        fields[name] = {"postings": dict(sorted(postings.items())), "lengths": lengths, "average": average or 1.0}
+    return {"documents": len(documents), "fields": fields}
+
+
+def _field_value(doc: Document, field: str) -> str:
+    return " ".join(doc.exact) if field == "exact" else str(getattr(doc, field))
 
 
 class _PrivateRamStorage(RamStorage):  # type: ignore[misc]

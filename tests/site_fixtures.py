@@ -12,24 +12,22 @@ import pytest
 from kb_site.build import Options, Report, build
 
 from kb import bundled_runbooks_dir
-from tests.conftest import CACHE
 
 HOSTILE = Path(__file__).parent / "data" / "site-hostile"
+REPO_URL = "https://github.com/example/kb/edit/main/runbooks"
 
 
 @pytest.fixture(scope="session")
 def real_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Report]:
     out = tmp_path_factory.mktemp("site") / "out"
-    options = Options(
-        bundled_runbooks_dir(), out, repo_url="https://github.com/example/kb/edit/main/runbooks", cache_dir=CACHE
-    )
+    options = Options(bundled_runbooks_dir(), out, repo_url=REPO_URL)
     return out, build(options)
 
 
 @pytest.fixture(scope="session")
 def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("hostile") / "out"
-    build(Options(HOSTILE, out, search=False, cache_dir=CACHE))
+    build(Options(HOSTILE, out, search=False))
     return out
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kb.errors import UsageError
-from kb.library import CATALOG_FILE, content_hash, open_index, open_library
+from kb.library import CATALOG_FILE, content_hash, load_export, open_index, open_library
 from kb.loader import load_runbooks
 from kb.matcher import match
 from kb.signals import Paste, links
@@ -245,3 +245,12 @@ def test_in_memory_builds_do_not_share_whooshs_fixed_temp_path(tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) == len(list(RUNBOOKS.rglob("*.yaml")))
     assert (tmp_path / "MAIN.tmp").read_text() == "someone else's"
+
+
+def test_the_export_has_the_term_statistics_of_the_index() -> None:
+    """The site's export computes what the index holds without building one: the numbers must be the index's."""
+    library = open_library(RUNBOOKS, None)
+    export = load_export(RUNBOOKS)
+    assert list(export.catalog.ids) == list(library.catalog.ids)
+    assert export.statistics == library.index.term_statistics()
+    assert export.statistics["fields"]["zh"]["postings"] and export.statistics["fields"]["exact"]["postings"]

@@ -15,9 +15,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from kb_site.build import MARKER, Options, Report, build
 from kb_site.markdown import _INLINE, inline_html, safe_url, to_html
+from kb_site.search import Indexer, _cbor, _uncbor, canonicalize, chinese_words, searchable
 
 from kb import KBError, UsageError, bundled_runbooks_dir, load_runbooks
+from kb.search import searchable_chinese
 from tests.conftest import run_kb
+from tests.site_fixtures import REPO_URL
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
@@ -195,14 +198,95 @@ def test_markdown_has_raw_html_off() -> None:
     assert inline_html("[a](javascript:alert(1))") == "[a](javascript:alert(1))"
 
 
+def _contents(out: Path) -> dict[str, bytes]:
+    return {path.relative_to(out).as_posix(): path.read_bytes() for path in sorted(out.rglob("*")) if path.is_file()}
+
+
 def test_rebuild_is_byte_identical(tmp_path: Path) -> None:
     out = tmp_path / "out"
     options = Options(Path(__file__).parent / "data" / "site-hostile", out)
     build(options)
-    first = {path: path.read_bytes() for path in sorted(out.rglob("*")) if path.is_file()}
+    first = _contents(out)
     build(options)
-    second = {path: path.read_bytes() for path in sorted(out.rglob("*")) if path.is_file()}
-    assert first.keys() == second.keys() and first == second
+    assert _contents(out) == first
+
+
+def test_rebuilds_into_a_fresh_and_into_the_same_folder_are_byte_identical(
+    real_site: tuple[Path, Report], tmp_path: Path
+) -> None:
+    """Every file, the Pagefind index included: its filters come out of a hash map seeded per process."""
+    out, _ = real_site
+    again = tmp_path / "elsewhere" / "site"
+    options = Options(bundled_runbooks_dir(), again, repo_url=REPO_URL)
+    build(options)
+    first, second = _contents(out), _contents(again)
+    assert sorted(first) == sorted(second)
+    assert [name for name in first if first[name] != second[name]] == []
+    assert any(name.startswith("pagefind/filter/") for name in first)
+    assert all(content for name, content in first.items() if name.startswith("pagefind/"))
+    build(options)  # over the site it wrote a moment ago
+    third = _contents(again)
+    assert sorted(third) == sorted(first)
+    assert [name for name in first if first[name] != third[name]] == []
+
+
+def test_pagefind_metadata_reads_and_writes_back_unchanged() -> None:
+    """The CBOR reader and writer that sort Pagefind's filters give back Pagefind's own bytes for its files."""
+    pages = [(f"/runbooks/r{n}.html", _searchable_page(n)) for n in range(12)]
+    with Indexer() as indexer:
+        for url, html in pages:
+            indexer.add(url, html)
+        files = indexer.files()
+        assert indexer.pages == len(pages)
+    raw = [name for name in files if name.endswith((".pf_meta", ".pf_filter"))]
+    assert len(raw) == 3  # the metadata and the two filters
+    for name in raw:
+        data = gzip.decompress(files[name]).removeprefix(b"pagefind_dcd")
+        value, end = _uncbor(data, 0)
+        assert end == len(data) and _cbor(value) == data, name
+    assert canonicalize(files) == files  # what files() returns is already canonical
+    entry = json.loads(files["pagefind-entry.json"])
+    meta = files[f"pagefind.{entry['languages']['en']['hash']}.pf_meta"]
+    filters = _uncbor(gzip.decompress(meta).removeprefix(b"pagefind_dcd"), 0)[0][3]
+    assert [name for name, _ in filters] == ["component", "severity"]
+    for _, name in filters:
+        data = gzip.decompress(files[f"filter/{name}.pf_filter"])
+        values = [value for value, _ in _uncbor(data.removeprefix(b"pagefind_dcd"), 0)[0][1]]
+        assert values == sorted(values) and len(values) > 1
+
+
+@pytest.mark.parametrize(
+    ("text", "indexed"),
+    [
+        ("Envoy circuit breaking", "Envoy circuit breaking"),  # no Chinese: unchanged
+        # 熔断 begins an indexed word, and so does 断 (the browser cuts 熔断 into 熔 + 断)
+        ("触发了 Envoy 熔断", " 触发 发 了  Envoy  熔断 断 "),
+        ("熔断阈值", " 熔断 断 阈值 值 "),
+    ],
+)
+def test_chinese_text_is_indexed_as_words_and_their_endings(text: str, indexed: str) -> None:
+    assert searchable_chinese(text) == indexed
+
+
+def test_chinese_pages_reach_pagefind_cut_into_words_with_their_title_kept() -> None:
+    article = '<article data-pagefind-body><h1 data-pagefind-meta="title">UO：Envoy 熔断</h1><p>熔断阈值</p></article>'
+    assert chinese_words(article) == (
+        '<article data-pagefind-body><h1 data-pagefind-meta="title:UO：Envoy 熔断">UO：Envoy  熔断 断 </h1>'
+        "<p> 熔断 断 阈值 值 </p></article>"
+    )
+    page = f'<html lang="zh-CN"><body><nav>菜单</nav>{article}</body></html>'
+    cut = chinese_words(article)
+    assert searchable(page) == ("zh-CN", f'<html lang="zh-CN"><head></head><body>{cut}</body></html>')
+    english = page.replace('lang="zh-CN"', 'lang="en"')
+    assert searchable(english) == ("en", f'<html lang="en"><head></head><body>{article}</body></html>')
+
+
+def _searchable_page(number: int) -> str:
+    component, severity = ("gateway", "sidecar", "istiod")[number % 3], ("low", "high")[number % 2]
+    return (f'<html lang="en"><body><nav>menu</nav><article data-pagefind-body><h1 data-pagefind-meta="title">'
+            f'Runbook {number}</h1><span data-pagefind-filter="component">{component}</span>'
+            f'<span data-pagefind-filter="severity">{severity}</span><p>upstream reset {number}</p></article>'
+            "</body></html>")  # fmt: skip
 
 
 def test_bad_options_are_reported_together(tmp_path: Path) -> None:

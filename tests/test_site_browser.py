@@ -78,6 +78,23 @@ def test_english_and_chinese_search_reach_the_right_page(page: Page, served_site
     assert console.errors == []
 
 
+def test_chinese_search_for_a_word_the_browser_cuts_finer(page: Page, served_site: str) -> None:
+    """Chromium's segmenter cuts 熔断 (circuit breaking) into 熔 + 断, which Pagefind's own index kept whole."""
+    console = Console(page)
+    page.goto(served_site + "zh/index.html")
+    assert page.evaluate("[...new Intl.Segmenter('zh-CN', {granularity: 'word'}).segment('熔断')].length") == 2
+    runbook = kb.default_library().catalog.get("circuit-breaker-overflow")
+    page.keyboard.press("/")
+    page.keyboard.type("熔断")
+    first = page.locator("#search-results li a").first
+    first.wait_for(timeout=15000)
+    assert first.inner_text() == runbook.title_zh  # the title as written, not the indexed words
+    first.click()
+    page.wait_for_load_state()
+    assert page.url == served_site + "zh/runbooks/circuit-breaker-overflow.html"
+    assert console.errors == []
+
+
 def _example(runbook_id: str) -> str:
     return kb.default_library().catalog.get(runbook_id).examples[0].text
 
@@ -122,6 +139,40 @@ def test_offline_matcher_agrees_with_kb_match(page: Page, served_site: str) -> N
     agreed = sum(a == b for a, b in zip(browser_top, python_top, strict=True))
     print(f"offline/python top-1 agreement: {agreed}/{len(cases)} = {agreed / len(cases):.3f}")
     assert agreed / len(cases) >= AGREEMENT
+
+
+def test_offline_matcher_fills_placeholders_like_kb_match(page: Page, served_site: str) -> None:
+    """On every dev case the browser finds kb.match's entities, and where both rank the same runbook first they
+    show the same commands: the matched cause's step first, `$NAMESPACE`-style placeholders filled and quoted."""
+    cases: list[dict[str, Any]] = yaml.safe_load(DEV_CASES.read_text(encoding="utf-8"))
+    page.goto(served_site + "index.html")
+    page.evaluate("window.kbOffline.matcher().then(m => { window.kbTestMatcher = m; })")
+    page.wait_for_function("window.kbTestMatcher !== undefined", timeout=30000)
+    texts = [case["text"] for case in cases]
+    browser = page.evaluate(
+        "ts => ts.map(t => { const r = window.kbTestMatcher.match(t, 5);"
+        " return {entities: r.entities, top: r.results.length ? [r.results[0].id, r.results[0].commands] : null}; })",
+        texts,
+    )
+    python = [kb.match(text).to_json() for text in texts]
+    assert [b["entities"] for b in browser] == [p["entities"] for p in python]
+    assert sum(bool(p["entities"]) for p in python) >= 15  # 20 of the 62 name a namespace, pod, host...
+    both = [(b["top"], p["results"][0]) for b, p in zip(browser, python, strict=True)
+            if b["top"] and p["results"] and b["top"][0] == p["results"][0]["id"]]  # fmt: skip
+    assert len(both) >= AGREEMENT * len(cases)
+    assert [(top[0], top[1]) for top, _ in both] == [(result["id"], result["commands"]) for _, result in both]
+
+
+def test_paste_box_shows_filled_commands_offline(page: Page, served_site: str) -> None:
+    paste = _example("sidecar-egress-scope-missing-host")
+    expected = kb.match(paste).to_json()["results"][0]
+    assert expected["id"] == "sidecar-egress-scope-missing-host"
+    filled = expected["commands"]["diagnosis"] + expected["commands"]["fix"]
+    assert "kubectl get sidecars.networking.istio.io -n kubium -o yaml" in filled  # the paste's namespace
+    first = paste_into_the_box(page, served_site + "index.html", paste)
+    assert first.get_attribute("data-id") == expected["id"]
+    shown = first.locator("pre code").all_inner_texts()
+    assert "\n".join(shown).split("\n") == filled
 
 
 def test_language_choice_persists(page: Page, served_site: str) -> None:

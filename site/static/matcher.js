@@ -71,14 +71,28 @@
   }
   function isDigits(s) { return /^[0-9]+$/.test(s); }
 
-  function Extractors(v) {
+  // Envoy access-log records (TEXT format) with their line, as kb.signals.access_log.records.
+  var HEAD = /(?:\[(\d{4}-\d\d-\d\dT[0-9:.]{1,20}Z)\] )?"([A-Z]{3,10} [^"\s]{1,2048} [A-Z0-9\/.]{3,10}|- - -)" (\d{1,3}) ([A-Z,]{1,64}|-) ([^\n]{0,4096})/g;
+  var NEW = ["details", "termination", "transport", "rx", "tx", "duration", "upstream_time", "xff", "agent",
+    "request_id", "authority", "upstream_host", "cluster", "upstream_local", "downstream_local",
+    "downstream_remote", "sni", "route"];
+  var OLD = NEW.slice(3);
+  function textRecords(paste) {
+    return matches(paste, HEAD, ['" ']).map(function (pair) {
+      var m = pair[1];
+      var fields = { code: m[3], flags: m[4] };
+      var tokens = (m[5].match(/"[^"]*"|\S+/g) || []).map(function (t) { return pyStrip(t, '"'); });
+      var names = tokens.length && isDigits(tokens[0]) ? OLD : NEW;
+      for (var i = 0; i < names.length && i < tokens.length; i++) fields[names[i]] = tokens[i];
+      return [pair[0], fields];
+    });
+  }
+  function toRegExp(p, global) { return new RegExp(p.source, p.flags + (global ? "g" : "")); }
+  function exactly(p) { return new RegExp("^(?:" + p.source + ")$", p.flags); }
+
+  function Extractors(v, planes) {
     var list = [];
     // access_log (TEXT format)
-    var HEAD = /(?:\[(\d{4}-\d\d-\d\dT[0-9:.]{1,20}Z)\] )?"([A-Z]{3,10} [^"\s]{1,2048} [A-Z0-9\/.]{3,10}|- - -)" (\d{1,3}) ([A-Z,]{1,64}|-) ([^\n]{0,4096})/g;
-    var NEW = ["details", "termination", "transport", "rx", "tx", "duration", "upstream_time", "xff", "agent",
-      "request_id", "authority", "upstream_host", "cluster", "upstream_local", "downstream_local",
-      "downstream_remote", "sni", "route"];
-    var OLD = NEW.slice(3);
     var KINDS = { details: "response_code_details", termination: "connection_termination_details",
       transport: "transport_failure_reason", cluster: "upstream_cluster" };
     function signalsOf(fields, line) {
@@ -93,14 +107,7 @@
     }
     list.push(function (paste) {
       var out = [];
-      matches(paste, HEAD, ['" ']).forEach(function (pair) {
-        var m = pair[1];
-        var fields = { code: m[3], flags: m[4] };
-        var tokens = (m[5].match(/"[^"]*"|\S+/g) || []).map(function (t) { return pyStrip(t, '"'); });
-        var names = tokens.length && isDigits(tokens[0]) ? OLD : NEW;
-        for (var i = 0; i < names.length && i < tokens.length; i++) fields[names[i]] = tokens[i];
-        out = out.concat(signalsOf(fields, pair[0]));
-      });
+      textRecords(paste).forEach(function (pair) { out = out.concat(signalsOf(pair[1], pair[0])); });
       return out;
     });
     // access_log_json
@@ -348,7 +355,91 @@
     list.push(function (paste) {
       return findAll(paste, /type\.googleapis\.com\/envoy\.(?:config|extensions|service)\.[a-z0-9_.]{1,80}\.v3\.([A-Za-z]{3,40})/g, "xds_type", firstGroup, ["type.googleapis.com/"]);
     });
+    // data_plane
+    planes.forEach(function (p) {
+      var re = toRegExp(p.pattern, true);
+      list.push(function (paste) { return findAll(paste, re, "data_plane", constant(p.value), p.needles, true); });
+    });
     return list;
+  }
+
+  // Entities of a paste and filling `$PLACEHOLDER`s with them, as kb.entities (its patterns, exported).
+  function Entities(e) {
+    var finders = e.finders.map(function (f) { return { name: f.name, re: toRegExp(f.pattern, true), needles: f.needles }; });
+    var SERVICE = toRegExp(e.service_host, false), IP = exactly(e.ip), DEPLOYMENT = toRegExp(e.deployment_pod, false);
+    var SAFE = exactly(e.safe_value), PLAIN = exactly(e.plain_value), PLACEHOLDER = toRegExp(e.placeholder, true);
+    var known = {}; e.placeholders.forEach(function (name) { known[name] = true; });
+    function host(value, line, out) {
+      if (!value || value === "-" || IP.test(value)) return;
+      out.push(["HOST", value, line]);
+      var m = SERVICE.exec(value);
+      if (m) { out.push(["SERVICE", m[1], line]); out.push(["SERVICE_NAMESPACE", m[2], line]); }
+    }
+    function pod(name, namespace, line, out) {
+      var gateway = e.gateway_pods.some(function (prefix) { return name.indexOf(prefix) === 0; });
+      out.push([gateway ? "GATEWAY_POD" : "POD", name, line]);
+      var deployment = DEPLOYMENT.exec(name);
+      if (deployment && !gateway) out.push(["DEPLOYMENT", deployment[1], line]);
+      if (namespace) out.push([gateway ? "GATEWAY_NAMESPACE" : "NAMESPACE", namespace, line]);
+    }
+    function cluster(value, line, out) {
+      out.push(["CLUSTER", value, line]);
+      var parts = value.split("|");
+      if (parts.length !== 4) return;
+      out.push(["PORT", parts[1], line]);
+      if (parts[2]) out.push(["SUBSET", parts[2], line]);
+      host(parts[3], line, out);
+    }
+    var YIELD = {
+      cluster: function (m, line, out) { cluster(m[1] || m[2], line, out); },
+      node: function (m, line, out) { out.push(["IP", m[1], line]); pod(m[2], m[3], line, out); },
+      pod: function (m, line, out) {
+        var value = m[1] || m[2] || m[3], dot = value.indexOf(".");
+        pod(dot < 0 ? value : value.slice(0, dot), dot < 0 ? null : value.slice(dot + 1), line, out);
+      },
+      pod_row: function (m, line, out) { pod(m[2], m[1], line, out); },
+      namespace: function (m, line, out) { if (m[1]) out.push(["NAMESPACE", m[1], line]); },
+      istiod: function (m, line, out) { if (m[1]) out.push(["REVISION", m[1], line]); out.push(["ISTIO_NAMESPACE", m[2], line]); },
+      url: function (m, line, out) { host(m[1], line, out); if (m[2]) out.push(["PORT", m[2], line]); },
+      host_header: function (m, line, out) { host(m[1], line, out); },
+      secret: function (m, line, out) { var v = m[1] ? m[1] : m[2]; if (v) out.push(["SECRET", v, line]); },
+      ip: function (m, line, out) { if (m[1].indexOf("127.") !== 0 && m[1].indexOf("0.") !== 0) out.push(["IP", m[1], line]); },
+    };
+    this.find = function (paste) {
+      var out = [];
+      textRecords(paste).forEach(function (pair) { host((pair[1].authority || "").split(":")[0], pair[0], out); });
+      finders.forEach(function (f) {
+        matches(paste, f.re, f.needles, false).forEach(function (pair) { YIELD[f.name](pair[1], pair[0], out); });
+      });
+      var found = out.map(function (item, order) { return { name: item[0], value: item[1], line: item[2], order: order }; });
+      found.sort(function (a, b) { return a.line - b.line || a.order - b.order; });
+      return found.map(function (x) { return { name: x.name, value: x.value, line: x.line }; });
+    };
+    this.values = function (found) {
+      var values = {};
+      found.forEach(function (x) { if (!(x.name in values)) values[x.name] = x.value; });
+      return values;
+    };
+    this.fill = function (command, values) {
+      return command.replace(PLACEHOLDER, function (all, name, offset) {
+        var value = known[name] && Object.prototype.hasOwnProperty.call(values, name) ? values[name] : undefined;
+        if (value === undefined || !SAFE.test(value)) return all;
+        var quoted = (command.slice(0, offset).split('"').length - 1) % 2 === 1;
+        // shlex.quote: every safe value that is not plain holds a character the shell reads (`|`, `*`, `[`).
+        return quoted || PLAIN.test(value) ? value : "'" + value + "'";
+      });
+    };
+  }
+
+  // Steps for the matched causes first, then the paste's data plane's, then the rest (kb.matcher.order_steps).
+  function orderSteps(steps, causes, plane) {
+    return steps.map(function (step, index) {
+      var forCause = causes.length;
+      step.causes.forEach(function (c) { var at = causes.indexOf(c); if (at >= 0 && at < forCause) forCause = at; });
+      var forPlane = plane !== null && step.data_planes.indexOf(plane) >= 0 ? 0 : 1;
+      return { step: step, key: [forCause, forPlane, index] };
+    }).sort(function (a, b) { return a.key[0] - b.key[0] || a.key[1] - b.key[1] || a.key[2] - b.key[2]; })
+      .map(function (x) { return x.step; });
   }
 
   function cmp(a, b) { return a < b ? -1 : a > b ? 1 : 0; }
@@ -364,7 +455,8 @@
   function Matcher(data, RE2JS) {
     this.data = data;
     this.c = data.constants;
-    this.extractors = Extractors(data.vocabulary);
+    this.extractors = Extractors(data.vocabulary, data.data_plane);
+    this.entities = new Entities(data.entities);
     this.RE2JS = RE2JS;
     this.compiled = {};
     var generic = {};
@@ -415,7 +507,7 @@
       if (!j) { j = judgements[rule.runbook] = { evidence: [], excluded: null }; order.push(rule.runbook); }
       if (rule.excludes) { j.excluded = j.excluded || rule.name; return; }
       j.evidence.push({
-        signature: rule.name, weight: rule.weight, note: rule.note,
+        signature: rule.name, weight: rule.weight, note: rule.note, cause: rule.cause,
         lines: Object.keys(lines).map(Number).sort(function (a, b) { return a - b; }),
         matched: rule.when.map(describe),
         specific: rule.when.some(function (c) { return c.signal !== undefined && !self.generic(c.signal, c.equals); }),
@@ -536,6 +628,9 @@
     var top = hits.length ? hits[0].score : 0, runnerUp = hits.length > 1 ? hits[1].score : 0;
     var ids = judged.order.slice();
     hits.forEach(function (h) { if (!judged.byId[h.id]) ids.push(h.id); });
+    var values = this.entities.values(this.entities.find(paste));
+    var planes = signals.filter(function (s) { return s.kind === "data_plane"; }).map(function (s) { return s.value; });
+    var plane = planes.indexOf("ambient") >= 0 ? "ambient" : planes.length ? planes[0] : null;
     var tiers = { high: 0, medium: 1, low: 2 }, results = [];
     ids.forEach(function (id) {
       var j = judged.byId[id] || { evidence: [], excluded: null };
@@ -545,14 +640,28 @@
       var weight = j.evidence.reduce(function (sum, e) { return sum + e.weight; }, 0);
       var specific = j.evidence.some(function (e) { return e.specific; });
       var terms = hit ? hit.terms : [];
+      var causes = [];
+      j.evidence.forEach(function (e) { if (e.cause && causes.indexOf(e.cause) < 0) causes.push(e.cause); });
       results.push({
+        causes: causes,
         id: id, score: weight + c.BM25_WEIGHT * share, bm25: hit ? hit.score : 0, terms: terms,
         confidence: self.confidence(weight, specific, share, terms.length, lead, mesh),
         evidence: j.evidence.slice().sort(function (a, b) { return b.weight - a.weight || cmp(a.signature, b.signature); }),
       });
     });
     results.sort(function (a, b) { return tiers[a.confidence] - tiers[b.confidence] || b.score - a.score || cmp(a.id, b.id); });
-    return { results: results.slice(0, limit || c.DEFAULT_LIMIT), signals: signals };
+    var shown = results.slice(0, limit || c.DEFAULT_LIMIT);
+    shown.forEach(function (r) { r.commands = self.commands(r.id, r.causes, plane, values); });
+    return { results: shown, signals: signals, entities: values };
+  };
+  // The first diagnosis and fix step's commands (for the matched causes first), placeholders filled.
+  Matcher.prototype.commands = function (id, causes, plane, values) {
+    var shown = this.data.runbooks[id] || {}, entities = this.entities, out = {};
+    ["diagnosis", "fix"].forEach(function (part) {
+      var first = orderSteps(shown[part] || [], causes, plane)[0];
+      out[part] = first ? first.commands.map(function (command) { return entities.fill(command, values); }) : [];
+    });
+    return out;
   };
 
   global.KBMatcher = Matcher;

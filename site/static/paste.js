@@ -55,7 +55,7 @@
         if (r.terms.length) evidence.push({ signature: "text", weight: Math.round(r.bm25 * 1000) / 1000, matched: r.terms, lines: [] });
         return { id: r.id, title: (zh && rb.title_zh) || rb.title || r.id, score: Math.round(r.score * 1000) / 1000,
           confidence: r.confidence, evidence: evidence, summary: (zh && rb.summary_zh) || rb.summary || "",
-          commands: { diagnosis: rb.diagnosis || [], fix: rb.fix || [] } };
+          commands: r.commands };
       }) };
     });
   }
