@@ -124,13 +124,22 @@ def test_pasted_error_finds_the_runbook_offline(page: Page, served_site: str) ->
     assert console.errors == []
 
 
-def test_offline_matcher_agrees_with_kb_match(page: Page, served_site: str) -> None:
-    """Top-1 agreement (not accuracy) on every dev case: the browser's matcher against the Python one."""
-    cases: list[dict[str, Any]] = yaml.safe_load(DEV_CASES.read_text(encoding="utf-8"))
+def dev_cases() -> list[dict[str, Any]]:
+    return list(yaml.safe_load(DEV_CASES.read_text(encoding="utf-8")))
+
+
+def load_offline_matcher(page: Page, served_site: str) -> None:
+    """The home page's offline matcher, loaded and kept as `window.kbTestMatcher`."""
     page.goto(served_site + "index.html")
     page.evaluate("window.kbOffline.matcher().then(m => { window.kbTestMatcher = m; })")
     page.wait_for_function("window.kbTestMatcher !== undefined", timeout=30000)
+
+
+def test_offline_matcher_agrees_with_kb_match(page: Page, served_site: str) -> None:
+    """Top-1 agreement (not accuracy) on every dev case: the browser's matcher against the Python one."""
+    cases = dev_cases()
     texts = [case["text"] for case in cases]
+    load_offline_matcher(page, served_site)
     browser_top = page.evaluate(
         "ts => ts.map(t => { const r = window.kbTestMatcher.match(t, 5).results; return r.length ? r[0].id : null; })",
         texts,
@@ -144,11 +153,9 @@ def test_offline_matcher_agrees_with_kb_match(page: Page, served_site: str) -> N
 def test_offline_matcher_fills_placeholders_like_kb_match(page: Page, served_site: str) -> None:
     """On every dev case the browser finds kb.match's entities, and where both rank the same runbook first they
     show the same commands: the matched cause's step first, `$NAMESPACE`-style placeholders filled and quoted."""
-    cases: list[dict[str, Any]] = yaml.safe_load(DEV_CASES.read_text(encoding="utf-8"))
-    page.goto(served_site + "index.html")
-    page.evaluate("window.kbOffline.matcher().then(m => { window.kbTestMatcher = m; })")
-    page.wait_for_function("window.kbTestMatcher !== undefined", timeout=30000)
+    cases = dev_cases()
     texts = [case["text"] for case in cases]
+    load_offline_matcher(page, served_site)
     browser = page.evaluate(
         "ts => ts.map(t => { const r = window.kbTestMatcher.match(t, 5);"
         " return {entities: r.entities, top: r.results.length ? [r.results[0].id, r.results[0].commands] : null}; })",
