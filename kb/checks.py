@@ -34,13 +34,13 @@ class Finding:
     offset: int = 0
 
 
-def runbook_findings(data: Mapping[str, Any]) -> list[Finding]:
-    """Every cross-field problem of a runbook's raw data."""
+def runbook_findings(data: Mapping[str, Any], schemas: bool = True) -> list[Finding]:
+    """Every cross-field problem of a runbook's raw data; `schemas=False` skips the CRD schema checks."""
     return [
         *_incident_fields(data),
         *_self_related(data),
         *_unique_names(data),
-        *_manifests(data),
+        *_manifests(data, schemas),
         *_step_causes(data),
         *_version_limits(data),
     ]
@@ -96,7 +96,7 @@ def _unique_names(data: Mapping[str, Any]) -> Iterator[Finding]:
                 first[name] = f"{section}[{index}]"
 
 
-def _manifests(data: Mapping[str, Any]) -> Iterator[Finding]:
+def _manifests(data: Mapping[str, Any], schemas: bool = True) -> Iterator[Finding]:
     applies = data.get("applies_to")
     istio = applies.get("istio") if isinstance(applies, Mapping) else None
     valid = isinstance(istio, str) and re.fullmatch(VERSION_RANGE, istio) is not None
@@ -115,7 +115,7 @@ def _manifests(data: Mapping[str, Any]) -> Iterator[Finding]:
             served = resource_problems(doc.resource, oldest) if oldest is not None else []
             yield from (Finding(path, message, doc.line) for message in served)
             # The schemas only once the API version question is settled: one problem, reported once.
-            if span is not None and not problems and not served:
+            if schemas and span is not None and not problems and not served:
                 found = schema_problems(doc.resource, doc.lines, span)
                 yield from (Finding(path, message, line) for line, message in found)
         problem = placeholder_problem(manifest)

@@ -40,7 +40,16 @@ from kb.loader import (
 )
 from kb.model import Runbook
 from kb.rank import Scorer
-from kb.search import SCHEMA_VERSION, SearchIndex, cut_chinese, load_chinese_dictionary, term_statistics, write_index
+from kb.search import (
+    SCHEMA_VERSION,
+    FieldTerms,
+    SearchIndex,
+    cut_chinese,
+    document_terms,
+    load_chinese_dictionary,
+    term_statistics,
+    write_index,
+)
 from kb.settings import Settings
 
 CATALOG_FILE = "catalog.pickle"
@@ -169,13 +178,22 @@ class Export:
 
 
 def load_export(runbooks_dir: Path) -> Export:
-    """Load the runbooks in parallel and compute what an index of them would hold, never touching the cache."""
+    """Load the runbooks in parallel and compute what an index of them would hold, never touching the cache.
+
+    Only what the site needs is checked: a runbook that fails to load is a problem here, but manifests
+    against the CRD schemas, version facts and other warnings are `kb lint`'s (the site shows manifests as
+    text), which keeps a large site's build from doing lint's work again.
+    """
     if not runbooks_dir.is_dir():
         raise UsageError(f"runbooks directory not found: {runbooks_dir}")
     with collector_paused():
-        result = _load_prepared(runbooks_dir.resolve())
-        documents, cited = _prepared(result)
-        return Export(result.catalog, result.problems, term_statistics(documents), cited)
+        load_chinese_dictionary()
+        result = load_runbooks(runbooks_dir.resolve(), derive=_export_prepare, lint=False)
+        derived = result.derived
+        prepared = {runbook.id: derived.get(runbook.id) or _export_prepare(runbook) for runbook in result.catalog}
+        statistics = term_statistics([(rid, item.terms) for rid, item in prepared.items()])
+        cited = {rid: item.prepared.cited for rid, item in prepared.items()}
+        return Export(result.catalog, result.problems, statistics, cited)
 
 
 @cache
@@ -227,6 +245,19 @@ def _load_prepared(runbooks_dir: Path) -> LoadResult:
     """The runbooks, each with its index document made where it was loaded (a worker, for a large library)."""
     load_chinese_dictionary()
     return load_runbooks(runbooks_dir, derive=_prepare)
+
+
+@dataclass(frozen=True)
+class _ExportPrepared:
+    """A runbook's index document as for an index, with the terms that index would hold of it (the site)."""
+
+    prepared: _Prepared
+    terms: dict[str, FieldTerms]
+
+
+def _export_prepare(runbook: Runbook) -> _ExportPrepared:
+    prepared = _prepare(runbook)
+    return _ExportPrepared(prepared, document_terms(prepared.document))
 
 
 def _prepared(result: LoadResult) -> tuple[list[Document], dict[str, tuple[str, ...]]]:

@@ -102,24 +102,25 @@ def _unpickle_parsed(path: Path, text: str, data: dict[str, Any], doc: YamlDocum
     return _Parsed(path, text, data, doc, pickle.loads(blob) if blob is not None else None, blob)
 
 
-def load_runbooks(root: Path, derive: Callable[[Runbook], Any] | None = None) -> LoadResult:
+def load_runbooks(root: Path, derive: Callable[[Runbook], Any] | None = None, *, lint: bool = True) -> LoadResult:
     """Load every runbook under `root`; problems are collected, never raised.
 
     `derive` (a module-level function) is applied to each valid runbook where it was loaded, which for a
     large library is a worker process: the index build uses it to cut documents without shipping every
-    runbook to a second round of workers.
+    runbook to a second round of workers. `lint=False` leaves out what only `kb lint` needs: the warnings,
+    and fix manifests checked against the CRD schemas (the costliest check; manifests still must parse).
     """
     if not root.is_dir():
         raise UsageError(f"runbooks directory not found: {root}")
     with collector_paused():
-        return _load(root, derive)
+        return _load(root, derive, lint)
 
 
-def _load(root: Path, derive: Callable[[Runbook], Any] | None) -> LoadResult:
+def _load(root: Path, derive: Callable[[Runbook], Any] | None, lint: bool) -> LoadResult:
     files, problems = discover(root)
     parsed: list[_Parsed] = []
     derived: dict[str, Any] = {}
-    for item, file_problems, extra in in_parallel(partial(_load_and_derive, derive=derive), files):
+    for item, file_problems, extra in in_parallel(partial(_load_and_derive, derive=derive, lint=lint), files):
         problems.extend(file_problems)
         if item is not None:
             parsed.append(item)
@@ -130,7 +131,8 @@ def _load(root: Path, derive: Callable[[Runbook], Any] | None) -> LoadResult:
     declared = {item.data["id"] for item in parsed if isinstance(item.data.get("id"), str)}
     problems.extend(p for item in parsed for p in _unknown_related(item, declared))
     entries = _first_valid(parsed)
-    problems.extend(p for item in entries for p in content_warnings(item))
+    if lint:
+        problems.extend(p for item in entries for p in content_warnings(item))
     catalog = Catalog([Entry(item.runbook, item.path) for item in entries if item.runbook is not None])
     pickled = {item.runbook.id: item.pickled for item in entries if item.runbook is not None and item.pickled}
     return LoadResult(catalog, tuple(sorted(problems)), len(files), derived, pickled)
@@ -286,7 +288,7 @@ def _read(file: Path) -> str:
         raise Unreadable(line, f"not valid UTF-8 (byte {exc.start})") from None
 
 
-def _load_file(file: Path) -> tuple[_Parsed | None, list[Problem]]:
+def _load_file(file: Path, lint: bool = True) -> tuple[_Parsed | None, list[Problem]]:
     shown = display_path(file)
     try:
         text = _read(file)
@@ -305,14 +307,14 @@ def _load_file(file: Path) -> tuple[_Parsed | None, list[Problem]]:
         problems.extend(_validation_problems(exc, doc, shown))
     problems.extend(
         Problem(shown, doc.content_line(f.path, f.offset), field_name(f.path), f.message)
-        for f in runbook_findings(doc.data)
+        for f in runbook_findings(doc.data, schemas=lint)
     )
     runbook_id = doc.data.get("id")
     if isinstance(runbook_id, str) and runbook_id != file.stem:
         line = doc.line_of(("id",))
         problems.append(Problem(shown, line, "id", f"id {runbook_id!r} must equal the file name {file.stem!r}"))
     valid = runbook if not problems else None
-    if valid is not None:  # facts about Istio releases (issue 14): strict-only, so a runbook still loads
+    if valid is not None and lint:  # facts about Istio releases (issue 14): strict-only, so a runbook still loads
         problems.extend(
             Problem(shown, doc.line_of(p.path), field_name(p.path), p.message, Level.WARNING)
             for p in version_problems(valid)
@@ -320,8 +322,10 @@ def _load_file(file: Path) -> tuple[_Parsed | None, list[Problem]]:
     return _slim(_Parsed(file, text, doc.data, doc, valid)), problems
 
 
-def _load_and_derive(file: Path, derive: Callable[[Runbook], Any] | None) -> tuple[_Parsed | None, list[Problem], Any]:
-    item, problems = _load_file(file)
+def _load_and_derive(
+    file: Path, derive: Callable[[Runbook], Any] | None, lint: bool = True
+) -> tuple[_Parsed | None, list[Problem], Any]:
+    item, problems = _load_file(file, lint)
     runbook = item.runbook if item is not None else None
     return item, problems, derive(runbook) if derive is not None and runbook is not None else None
 

@@ -201,24 +201,46 @@ def _fill(ix: whoosh_index.Index, documents: Sequence[Document], on_disk: bool =
     writer.commit()
 
 
-def term_statistics(documents: Sequence[Document]) -> dict[str, Any]:
-    """`SearchIndex.term_statistics()` of an index of `documents`, computed without writing one (the site's
-    export needs the numbers, not the index). The fields analyse the text exactly as the index writer does."""
-    schema = _schema()
-    fields: dict[str, Any] = {}
+# One document's terms in one field, as the index writer analyses them: (term, weight) pairs and the length.
+FieldTerms = tuple[tuple[tuple[str, float], ...], int]
+
+
+def document_terms(doc: Document) -> dict[str, FieldTerms]:
+    """What an index would hold of `doc`, by field: its terms with their posting weights (the field boost is
+    in them) and the field's length."""
+    schema = _analysis_schema()
+    found: dict[str, FieldTerms] = {}
     for name in FIELD_BOOSTS:
         field = schema[name]
+        terms, length = [], 0
+        for term, frequency, weight, _ in field.index(_field_value(doc, name)):
+            terms.append((_text(term), float(weight)))
+            length += frequency if field.scorable else 0
+        found[name] = (tuple(terms), length)
+    return found
+
+
+@lru_cache(maxsize=1)
+def _analysis_schema() -> Schema:
+    """One schema per process for `document_terms`, so its analyzers' stem memory serves every document."""
+    return _schema()
+
+
+def term_statistics(documents: Sequence[tuple[str, dict[str, FieldTerms]]]) -> dict[str, Any]:
+    """`SearchIndex.term_statistics()` of an index of the documents given as (id, `document_terms`), computed
+    without writing one (the site's export needs the numbers, not the index)."""
+    fields: dict[str, Any] = {}
+    for name in FIELD_BOOSTS:
         postings: dict[str, dict[str, float]] = {}
         lengths: dict[str, int] = {}
         total = 0
-        for doc in documents:
-            length = 0
-            for term, frequency, weight, _ in field.index(_field_value(doc, name)):
-                postings.setdefault(_text(term), {})[doc.id] = float(weight)  # the field boost is in it
-                length += frequency if field.scorable else 0
+        for doc_id, terms in documents:
+            field_terms, length = terms[name]
+            for term, weight in field_terms:
+                postings.setdefault(term, {})[doc_id] = weight
             total += length
             # The index keeps a document's field length in one byte (whoosh's lossy encoding); so do these.
-            lengths[doc.id] = byte_to_length(length_to_byte(length)) if length else 0
+            lengths[doc_id] = byte_to_length(length_to_byte(length)) if length else 0
         average = float(total) / max(len(documents), 1)
         fields[name] = {"postings": dict(sorted(postings.items())), "lengths": lengths, "average": average or 1.0}
     return {"documents": len(documents), "fields": fields}

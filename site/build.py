@@ -1,4 +1,4 @@
-"""`kb site build`: load -> pages -> render -> write -> assets -> search index -> sitemap.
+"""`kb site build`: load -> pages, rendered and written -> assets -> search index -> sitemap.
 
 Only this module touches files. Output is self-contained (no CDN, fonts or scripts from elsewhere), uses
 relative links so it works from file:// and any sub-path, and is byte-identical when the runbooks are.
@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import queue
 import shutil
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -18,11 +20,12 @@ from xml.sax.saxutils import escape
 from kb_site.markdown import safe_url
 from kb_site.pages import Page, Source, all_pages
 from kb_site.search import Indexer
-from kb_site.templates import environment, render
+from kb_site.templates import RECORD, environment, render
 
 import kb
 from kb import KBError, Level, UsageError
 from kb.library import Export, load_export
+from kb.loader import collector_paused
 from kb.offline import offline_data
 from kb.reference import reference_table
 
@@ -74,25 +77,24 @@ def build(options: Options, progress: Progress = lambda _: None) -> Report:
         started = now
         progress(f"{name:<8} {detail}")
 
-    export = load(options)
-    stage("load", f"{len(export.catalog)} runbooks")
-    pages = all_pages(sources(export, options.runbooks_dir), reference_table(export.catalog), options.repo_url)
-    stage("pages", f"{len(pages)} pages")
-    with contextlib.ExitStack() as stack:
+    with collector_paused(), contextlib.ExitStack() as stack:
         # Pagefind indexes each page on another core as soon as it is rendered, while the build goes on.
         indexer = stack.enter_context(Indexer()) if options.search else None
-        html = render_all(pages, options, len(export.catalog), indexer)
-        stage("render", f"{sum(len(text) for text in html.values()) / 1e6:.1f} MB of HTML")
+        export = load(options)
+        stage("load", f"{len(export.catalog)} runbooks")
         clear(options.out)
-        written = write_pages(options.out, html)
-        stage("write", f"{written} files")
+        writer = stack.enter_context(Writer(options.out))
+        made = all_pages(sources(export, options.runbooks_dir), reference_table(export.catalog), options.repo_url)
+        pages = render_all(made, options, len(export.catalog), writer, indexer)
+        writer.close()
+        stage("render", f"{len(pages)} pages, {writer.bytes / 1e6:.1f} MB of HTML written")
         write_assets(options.out, export)
         stage("assets", f"static files and {OFFLINE_DATA}")
         if indexer is not None:
             index = write_files(options.out / PAGEFIND_DIR, indexer.files())
             stage("search", f"Pagefind index of {indexer.pages} pages in {index} files in {PAGEFIND_DIR}/")
-    write_sitemap(options.out, pages, options.base_url)
-    stage("sitemap", "sitemap.xml")
+        write_sitemap(options.out, pages, options.base_url)
+        stage("sitemap", "sitemap.xml")
     size = sum(file.stat().st_size for file in options.out.rglob("*") if file.is_file())
     return Report(options.out, len(pages), len(export.catalog), size, seconds)
 
@@ -133,17 +135,76 @@ def sources(export: Export, runbooks_dir: Path) -> list[Source]:
     return found
 
 
-def render_all(pages: Sequence[Page], options: Options, count: int, indexer: Indexer | None) -> dict[str, str]:
-    """Every page's HTML by path; each is handed to `indexer` (when searching) as soon as it is made."""
+def render_all(
+    pages: Iterable[Page], options: Options, count: int, writer: Writer, indexer: Indexer | None
+) -> list[Page]:
+    """Render every page and hand it to `writer`; each searched page's record goes to `indexer` (when
+    searching) as soon as the page is made, and the index is finished once the searched pages are done
+    (they come first), so Pagefind builds it while the other pages are made."""
     env = environment()
     base_url = options.base_url.rstrip("/") + "/" if options.base_url else None
     site = {"version": kb.__version__, "count": count, "base_url": base_url}
-    html = {}
+    made = []
     for page in pages:
-        html[page.path] = text = render(env, page, site)
-        if indexer is not None and page.search:
-            indexer.add(f"/{page.path}", text)
-    return html
+        made.append(page)
+        writer.write(page.path, render(env, page, site))
+        if indexer is not None:
+            if page.search:
+                indexer.add(f"/{page.path}", render(env, page, site, RECORD))
+            else:
+                indexer.finish()
+    return made
+
+
+class Writer:
+    """Writes pages on a thread of its own, in the order given, while the next ones are rendered.
+
+    Rendering holds the interpreter and writing mostly waits on the kernel, so the two overlap; only one
+    page waits in memory at a time beyond a short queue. The first failure is raised by `close`.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self._out = out
+        self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue(maxsize=64)
+        self._error: OSError | None = None
+        self.bytes = self.files = 0
+        self._thread = threading.Thread(target=self._run, name="kb-site-writer", daemon=True)
+        self._thread.start()
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop()
+
+    def write(self, path: str, text: str) -> None:
+        self._queue.put((path, text))
+
+    def close(self) -> None:
+        """Wait for every page to be written; raise KBError if one could not be."""
+        self._stop()
+        if self._error is not None:
+            raise KBError(f"cannot write the site: {self._error}")
+
+    def _stop(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            if self._error is not None:
+                continue  # keep taking pages so the renderer never blocks; close() reports the failure
+            path, text = item
+            data = text.encode("utf-8")
+            try:
+                target = self._out / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            except OSError as exc:
+                self._error = exc
+            self.bytes += len(data)
+            self.files += 1
 
 
 def clear(out: Path) -> None:
@@ -156,14 +217,6 @@ def clear(out: Path) -> None:
                 child.unlink()
     out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text("kb site build output; the next build replaces everything here\n", encoding="utf-8")
-
-
-def write_pages(out: Path, html: dict[str, str]) -> int:
-    for path, text in sorted(html.items()):
-        target = out / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    return len(html)
 
 
 def write_files(folder: Path, files: dict[str, bytes]) -> int:

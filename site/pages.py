@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,28 +48,32 @@ def runbook_path(runbook_id: str, lang: str) -> str:
     return f"{PREFIX[lang]}runbooks/{runbook_id}.html"
 
 
-def all_pages(sources: Sequence[Source], reference: Sequence[Mapping[str, Any]], repo_url: str | None) -> list[Page]:
-    """Every page of the site in both languages, in a fixed order."""
+def all_pages(
+    sources: Sequence[Source], reference: Sequence[Mapping[str, Any]], repo_url: str | None
+) -> Iterator[Page]:
+    """Every page of the site in both languages, in a fixed order: the runbook pages first, each in English
+    then Chinese, made one runbook at a time (so a search index can start on them while the rest is made)."""
     runbooks = [source.runbook for source in sources]
     # Computed once and shared by every page that shows them: a runbook's card per language, the groups,
     # and the parts of a runbook page that are the same in both languages (markdown rendered once).
-    shared = [_shared_parts(source, repo_url) for source in sources]
+    cards = {lang: {runbook.id: card(runbook, lang) for runbook in runbooks} for lang in LANGUAGES}
+    for source in sources:
+        parts = _shared_parts(source, repo_url)
+        for lang in LANGUAGES:
+            yield _with_alternate(runbook_page(source, parts, cards[lang], lang))
     groups = {
         "components": _groups(runbooks, lambda r: [c.value for c in r.components]),
         "tags": _groups(runbooks, lambda r: list(r.tags)),
         "severity": _groups(runbooks, lambda r: [r.severity.value]),
     }
-    pages: list[Page] = []
     for lang in LANGUAGES:
-        cards = {runbook.id: card(runbook, lang) for runbook in runbooks}
-        pages.append(home_page(runbooks, groups, cards, lang))
-        pages.append(list_page("runbooks.html", "all_runbooks", runbooks, cards, lang))
-        pages += [runbook_page(source, parts, cards, lang) for source, parts in zip(sources, shared, strict=True)]
+        pages = [home_page(runbooks, groups, cards[lang], lang)]
+        pages.append(list_page("runbooks.html", "all_runbooks", runbooks, cards[lang], lang))
         for group, members in groups.items():
-            pages += group_pages(group, members, cards, lang)
-        pages += [reference_page(section, reference, cards, lang) for section in REFERENCE_SECTIONS]
-    pages.append(Page("404.html", "404.html", "en", "Page not found", alternate=None))
-    return [_with_alternate(page) for page in pages]
+            pages += group_pages(group, members, cards[lang], lang)
+        pages += [reference_page(section, reference, cards[lang], lang) for section in REFERENCE_SECTIONS]
+        yield from (_with_alternate(page) for page in pages)
+    yield Page("404.html", "404.html", "en", "Page not found", alternate=None)
 
 
 def _with_alternate(page: Page) -> Page:
@@ -96,6 +100,7 @@ def card(runbook: Runbook, lang: str) -> dict[str, Any]:
     zh = lang == "zh"
     return {
         "id": runbook.id,
+        "lang": lang,
         "href": f"runbooks/{runbook.id}.html",
         "title": (runbook.title_zh if zh and runbook.title_zh else runbook.title),
         "summary": Markup(inline_html(_summary(runbook, lang))),
@@ -159,6 +164,7 @@ def _shared_parts(source: Source, repo_url: str | None) -> dict[str, Any]:
     runbook = source.runbook
     return {
         "rb": runbook,
+        "summary_en": Markup(inline_html(runbook.summary)),
         "symptoms_en": [Markup(inline_html(text)) for text in runbook.symptoms],
         "cause": Markup(to_html(runbook.cause)) if runbook.cause else None,
         "impact": Markup(to_html(runbook.impact)) if runbook.impact else None,
@@ -178,7 +184,7 @@ def runbook_page(source: Source, shared: Mapping[str, Any], cards: Cards, lang: 
     runbook = source.runbook
     zh = lang == "zh"
     title = runbook.title_zh if zh and runbook.title_zh else runbook.title
-    context = {key: value for key, value in shared.items() if key != "symptoms_en"}
+    context = dict(shared)
     context.update({
         "heading": title,
         "subtitle": runbook.title if zh and runbook.title_zh else None,

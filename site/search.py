@@ -75,6 +75,7 @@ class Indexer:
             raise KBError("Pagefind is not installed: pip install 'pagefind[extended]'")
         self._binary = str(binary)
         self._services: dict[str, _Service] = {}
+        self._finished = False
 
     def __enter__(self) -> Indexer:
         return self
@@ -90,6 +91,8 @@ class Indexer:
 
     def add(self, url: str, html: str) -> None:
         """Index the page at `url` (site-absolute, `/runbooks/x.html`) if it has a data-pagefind-body element."""
+        if self._finished:
+            raise KBError(f"page {url} came after the search index was finished")
         found = searchable(html)
         if found is None:
             return
@@ -98,10 +101,16 @@ class Indexer:
             self._services[language] = _Service(self._binary)
         self._services[language].add(url, text)
 
+    def finish(self) -> None:
+        """No more pages: Pagefind starts building the index (in the background; `files` collects it)."""
+        if not self._finished:
+            self._finished = True
+            for service in self._services.values():
+                service.ask_for_files()
+
     def files(self) -> dict[str, bytes]:
         """The finished index, canonical, by path inside the `pagefind/` folder. Raises KBError on any failure."""
-        for service in self._services.values():
-            service.ask_for_files()
+        self.finish()
         entry: dict[str, Any] = {}
         merged: dict[str, bytes] = {}
         languages: dict[str, Any] = {}

@@ -8,13 +8,15 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from kb_site.i18n import HTML_LANG, PREFIX, words
 from kb_site.pages import Page
+from markupsafe import Markup
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _GROUP_TITLES = {"components": "components", "tags": "tags", "severity": "severity"}
 
 
 def environment() -> Environment:
-    return Environment(
+    """The templates' environment for one build (it remembers the runbook cards it has rendered)."""
+    env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(default=True, default_for_string=True),
         undefined=StrictUndefined,
@@ -22,10 +24,25 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    rendered: dict[tuple[str, str, str], Markup] = {}
+
+    def card_html(card: dict[str, Any], base: str) -> Markup:
+        key = (card["id"], card["lang"], base)
+        if key not in rendered:
+            rendered[key] = env.get_template("macros.html").module.card(card, base)  # type: ignore[attr-defined]
+        return rendered[key]
+
+    env.globals["card_html"] = card_html
+    return env
 
 
-def render(env: Environment, page: Page, site: dict[str, Any]) -> str:
-    """The page's HTML; `site` holds what every page shows (version, count, base URL)."""
+# What Pagefind indexes of a page that is searched (see the template), in place of the page's HTML.
+RECORD = "record.html"
+
+
+def render(env: Environment, page: Page, site: dict[str, Any], template: str | None = None) -> str:
+    """The page's HTML (or, with `template`, another view of the same page such as its search record);
+    `site` holds what every page shows (version, count, base URL)."""
     t = words(page.lang)
     root = site["base_url"] if page.path == "404.html" and site["base_url"] else page.root
     context: dict[str, Any] = {
@@ -48,7 +65,7 @@ def render(env: Environment, page: Page, site: dict[str, Any]) -> str:
         context["group_title"] = t[_GROUP_TITLES[page.context["group"]]]
     if page.template == "reference.html":
         context.update(_reference_columns(page, t))
-    return env.get_template(page.template).render(context)
+    return env.get_template(template or page.template).render(context)
 
 
 def _heading(page: Page, t: dict[str, str]) -> str:

@@ -564,3 +564,15 @@ def test_manifest_problem_lines(runbook_dir: Callable[..., Path], manifest_yaml:
     path.write_text(text[:start] + manifest_yaml + text[end:])
     (problem,) = load_runbooks(root).errors
     assert (problem.line, problem.message) == (line, "manifest document 1 lacks kind")
+
+
+def test_loading_without_lint_leaves_out_the_schemas_and_warnings_only(runbook_dir: Callable[..., Path]) -> None:
+    # What `kb site build` loads with: the CRD schema check and the warnings are `kb lint`'s.
+    names = ("manifest-unknown-field", "version-stats-not-kept", "manifest-syntax", "bad-enum", "self-related")
+    root = runbook_dir(*(f"invalid/{name}.yaml" for name in names))
+    linted, plain = load_runbooks(root), load_runbooks(root, lint=False)
+    schema = [p for p in linted.errors if "CRD schema" in p.message]
+    assert schema and linted.warnings
+    assert plain.warnings == ()
+    assert plain.errors == tuple(p for p in linted.errors if p not in schema)  # everything else still holds
+    assert len(plain.catalog) == len(linted.catalog) + 1  # the runbook only the schema refused

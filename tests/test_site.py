@@ -13,9 +13,12 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from kb_site.build import MARKER, Options, Report, build
+from kb_site.build import MARKER, Options, Report, Writer, build
 from kb_site.markdown import _INLINE, inline_html, safe_url, to_html
+from kb_site.pages import Source, all_pages, runbook_path
 from kb_site.search import Indexer, _cbor, _uncbor, canonicalize, chinese_words, searchable
+from kb_site.templates import RECORD, environment, render
+from markupsafe import escape
 
 from kb import KBError, UsageError, bundled_runbooks_dir, load_runbooks
 from kb.search import searchable_chinese
@@ -330,3 +333,42 @@ def test_summaries_render_as_safe_inline_markdown(real_site: tuple[Path, Report]
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
 def test_inline_fast_path_equals_the_parser(text: str) -> None:
     assert inline_html(text) == _INLINE.renderInline(text)
+
+
+def _record(runbook_id: str, lang: str) -> str:
+    runbooks = load_runbooks(bundled_runbooks_dir()).catalog
+    sources = [Source(runbook, f"{runbook.id}.yaml") for runbook in runbooks]
+    page = next(p for p in all_pages(sources, [], None) if p.path == runbook_path(runbook_id, lang))
+    return render(environment(), page, {"version": "x", "count": len(sources), "base_url": None}, RECORD)
+
+
+def test_search_records_hold_the_words_of_a_runbook_and_leave_its_code_out() -> None:
+    runbook = load_runbooks(bundled_runbooks_dir()).catalog.get("subset-no-healthy-upstream")
+    english, chinese = _record(runbook.id, "en"), _record(runbook.id, "zh")
+    step = str(inline_html(runbook.diagnosis[0].text))
+    assert step in english and str(inline_html(runbook.symptoms[0])) in english
+    assert "<pre" not in english and runbook.diagnosis[0].commands[0] not in english
+    assert any(step.manifest for step in runbook.fix) and "apiVersion" not in english
+    # Chinese: its own words plus the English title, summary and symptoms; the English steps are the English index's.
+    assert runbook.title_zh and escape(runbook.title_zh) in chinese and escape(runbook.title) in chinese
+    assert str(inline_html(runbook.symptoms[0])) in chinese and step not in chinese
+    assert 'data-pagefind-filter="severity"' in english and searchable(chinese) is not None
+
+
+def test_a_page_that_cannot_be_written_fails_the_build_clearly(tmp_path: Path) -> None:
+    writer = Writer(tmp_path)
+    (tmp_path / "runbooks").write_text("a file where the folder goes")
+    writer.write("index.html", "<p>home</p>")
+    writer.write("runbooks/x.html", "<p>x</p>")
+    with pytest.raises(KBError, match="cannot write the site"):
+        writer.close()
+    assert (tmp_path / "index.html").read_text() == "<p>home</p>"
+
+
+def test_no_page_is_indexed_after_the_index_is_finished() -> None:
+    with Indexer() as indexer:
+        indexer.add("/a.html", _searchable_page(1))
+        indexer.finish()
+        with pytest.raises(KBError, match="after the search index was finished"):
+            indexer.add("/b.html", _searchable_page(2))
+        assert indexer.pages == 1 and "pagefind-entry.json" in indexer.files()
