@@ -192,7 +192,7 @@ def load_export(runbooks_dir: Path) -> Export:
         derived = result.derived
         prepared = {runbook.id: derived.get(runbook.id) or _export_prepare(runbook) for runbook in result.catalog}
         statistics = term_statistics([(rid, item.terms) for rid, item in prepared.items()])
-        cited = {rid: item.prepared.cited for rid, item in prepared.items()}
+        cited = {rid: item.cited for rid, item in prepared.items()}
         return Export(result.catalog, result.problems, statistics, cited)
 
 
@@ -249,15 +249,17 @@ def _load_prepared(runbooks_dir: Path) -> LoadResult:
 
 @dataclass(frozen=True)
 class _ExportPrepared:
-    """A runbook's index document as for an index, with the terms that index would hold of it (the site)."""
+    """What an index would hold of a runbook, by field (the site's term statistics), and its cited pages.
 
-    prepared: _Prepared
+    The document itself stays in the worker: only its terms cross back, which halves what is pickled."""
+
     terms: dict[str, FieldTerms]
+    cited: tuple[str, ...]
 
 
 def _export_prepare(runbook: Runbook) -> _ExportPrepared:
     prepared = _prepare(runbook)
-    return _ExportPrepared(prepared, document_terms(prepared.document))
+    return _ExportPrepared(document_terms(prepared.document), prepared.cited)
 
 
 def _prepared(result: LoadResult) -> tuple[list[Document], dict[str, tuple[str, ...]]]:

@@ -8,11 +8,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from kb.documents import Document
 from kb.errors import UsageError
 from kb.library import CATALOG_FILE, content_hash, load_export, open_index, open_library
 from kb.loader import load_runbooks
 from kb.matcher import match
+from kb.search import document_terms, indexed_terms
 from kb.signals import Paste, links
 
 from .conftest import RUNBOOKS
@@ -254,3 +258,21 @@ def test_the_export_has_the_term_statistics_of_the_index() -> None:
     assert list(export.catalog.ids) == list(library.catalog.ids)
     assert export.statistics == library.index.term_statistics()
     assert export.statistics["fields"]["zh"]["postings"] and export.statistics["fields"]["exact"]["postings"]
+
+
+# Text of letters, stop words, digits, `*`, dots, Chinese and whitespace: what the tokenizers split on.
+_PIECES = st.sampled_from([*"aAbeiNgs*._-:/ 0123\n\t熔断器", "the ", "and ", "Envoy's ", "running "])
+_WORDY = st.lists(_PIECES, max_size=40).map("".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(title=_WORDY, body=_WORDY, zh=_WORDY, symptoms=_WORDY, exact=st.lists(_WORDY, max_size=3))
+def test_document_terms_are_what_whoosh_indexes(
+    title: str, body: str, zh: str, symptoms: str, exact: list[str]
+) -> None:
+    # The site's term statistics take each distinct word through whoosh once; whoosh takes every occurrence.
+    document = Document("x", title, body, zh, exact, symptoms)
+    fast, slow = document_terms(document), indexed_terms(document)
+    assert {field: (dict(terms), length) for field, (terms, length) in fast.items()} == {
+        field: (dict(terms), length) for field, (terms, length) in slow.items()
+    }
