@@ -51,7 +51,33 @@ _INLINE = _parser()
 
 def to_html(text: str) -> str:
     """A block of runbook markdown (cause, notes) as HTML."""
-    return _PARSER.render(text)
+    paragraphs = _plain_paragraphs(text)
+    return paragraphs if paragraphs is not None else _PARSER.render(text)
+
+
+# A line that can only continue or start a paragraph: it begins with a letter (no list, heading, quote, fence,
+# table or indented code) and ends without a space (no hard break).
+_PROSE_LINE = re.compile(r"[^\W\d_][^|]*(?<![ \t])")
+
+
+def _plain_paragraphs(text: str) -> str | None:
+    """The HTML of a block that is only paragraphs of prose and single-backtick code, or None for any other.
+
+    CommonMark renders each run of such lines as `<p>`, the lines joined by a newline; a tested property
+    holds this equal to the parser's output.
+    """
+    paragraphs: list[list[str]] = [[]]
+    for line in text.split("\n"):
+        if not line:
+            paragraphs.append([])
+            continue
+        if _PROSE_LINE.fullmatch(line) is None or line.count("`") % 2:
+            return None
+        spans = _code_spans_only(line)
+        if spans is None:
+            return None
+        paragraphs[-1].append(spans)
+    return "".join(f"<p>{chr(10).join(lines)}</p>\n" for lines in paragraphs if lines)
 
 
 # Text without any character that starts inline markdown (emphasis, code, links, autolinks, entities,
@@ -63,7 +89,33 @@ def inline_html(text: str) -> str:
     """One line of runbook markdown (a step, a symptom) as inline HTML, without the paragraph around it."""
     if _MARKUP.search(text) is None:
         return escapeHtml(text)
-    return _INLINE.renderInline(text)
+    spans = _code_spans_only(text)
+    return spans if spans is not None else _INLINE.renderInline(text)
+
+
+def _code_spans_only(text: str) -> str | None:
+    """The HTML of a line whose only markdown is `code` spans of single backticks, or None for any other.
+
+    Most runbook lines are prose with a few commands in backticks. CommonMark renders such a span as its
+    content escaped, one space stripped from each end when both ends have one (and it is not all spaces);
+    a tested property holds this equal to the parser's output.
+    """
+    if "\n" in text or "\r" in text or "``" in text:  # a run of backticks opens or closes only its own length
+        return None
+    parts = text.split("`")
+    if len(parts) % 2 == 0:
+        return None  # an unmatched backtick
+    out = []
+    for index, part in enumerate(parts):
+        if index % 2 == 0:
+            if _MARKUP.search(part):
+                return None
+            out.append(escapeHtml(part))
+        else:
+            if len(part) > 1 and part[0] == " " and part[-1] == " " and part.strip(" "):
+                part = part[1:-1]
+            out.append(f"<code>{escapeHtml(part)}</code>")
+    return "".join(out)
 
 
 def code_block(code: str, language: str) -> str:

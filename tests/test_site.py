@@ -11,10 +11,10 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from kb_site.build import MARKER, Options, Report, Writer, build
-from kb_site.markdown import _INLINE, inline_html, safe_url, to_html
+from kb_site.markdown import _INLINE, _PARSER, inline_html, safe_url, to_html
 from kb_site.pages import Source, all_pages, runbook_path
 from kb_site.search import Indexer, _cbor, _uncbor, canonicalize, chinese_words, searchable
 from kb_site.templates import RECORD, environment, render
@@ -333,6 +333,29 @@ def test_summaries_render_as_safe_inline_markdown(real_site: tuple[Path, Report]
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
 def test_inline_fast_path_equals_the_parser(text: str) -> None:
     assert inline_html(text) == _INLINE.renderInline(text)
+
+
+# Lines of prose and backticks (the code-span fast path) with the characters that would end it.
+_PIECES = ["`", "`", "a", " ", "  ", "kubectl -n x", "*", "\\", "<", "&", "_", "\u00a0", "\t", "\n"]
+_CODE_LINE = st.lists(st.sampled_from(_PIECES), max_size=16).map("".join)
+
+
+@settings(max_examples=500)
+@given(_CODE_LINE)
+def test_inline_code_span_fast_path_equals_the_parser(text: str) -> None:
+    assert inline_html(text) == _INLINE.renderInline(text)
+
+
+# Blocks of lines that are prose, or start or end like other markdown (lists, headings, quotes, tables, code).
+_LINE_STARTS = st.sampled_from(["", "Envoy", "a", "- ", "1. ", "# ", "> ", "    ", "```", "| a |", "===", "é", "2"])
+_BLOCK_LINE = st.tuples(_LINE_STARTS, _CODE_LINE).map("".join)
+_BLOCK = st.lists(_BLOCK_LINE, max_size=6).map("\n".join)
+
+
+@settings(max_examples=500)
+@given(_BLOCK)
+def test_paragraph_fast_path_equals_the_parser(text: str) -> None:
+    assert to_html(text) == _PARSER.render(text)
 
 
 def _record(runbook_id: str, lang: str) -> str:
