@@ -56,8 +56,8 @@ def to_html(text: str) -> str:
 
 
 # A line that can only continue or start a paragraph: it begins with a letter (no list, heading, quote, fence,
-# table or indented code) and ends without a space (no hard break).
-_PROSE_LINE = re.compile(r"[^\W\d_][^|]*(?<![ \t])")
+# table or indented code) and ends without whitespace (no hard break; a paragraph sheds it).
+_PROSE_LINE = re.compile(r"[^\W\d_][^|]*(?<!\s)")
 
 
 def _plain_paragraphs(text: str) -> str | None:
