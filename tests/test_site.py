@@ -375,7 +375,7 @@ def test_search_records_hold_the_words_of_a_runbook_and_leave_its_code_out() -> 
     # Chinese: its own words plus the English title, summary and symptoms; the English steps are the English index's.
     assert runbook.title_zh and escape(runbook.title_zh) in chinese and escape(runbook.title) in chinese
     assert str(inline_html(runbook.symptoms[0])) in chinese and step not in chinese
-    assert 'data-pagefind-filter="severity"' in english and searchable(chinese) is not None
+    assert f'data-pagefind-filter="severity:{runbook.severity.value}"' in english and searchable(chinese) is not None
 
 
 def test_a_page_that_cannot_be_written_fails_the_build_clearly(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ Chinese, the paste box offline, its agreement with kb.match, the language toggle
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,10 @@ def test_chinese_search_for_a_word_the_browser_cuts_finer(page: Page, served_sit
     first = page.locator("#search-results li a").first
     first.wait_for(timeout=15000)
     assert first.inner_text() == runbook.title_zh  # the title as written, not the indexed words
+    excerpt = page.locator("#search-results li p").first.inner_text()
+    # The excerpt reads as written too: the indexed endings (熔断 断) are dropped and the words joined.
+    assert "熔断" in excerpt and not re.search("[\u4e00-\u9fff] +[\u4e00-\u9fff]", excerpt), excerpt
+    assert runbook.severity.value not in excerpt.split()  # filter values are not text
     first.click()
     page.wait_for_load_state()
     assert page.url == served_site + "zh/runbooks/circuit-breaker-overflow.html"

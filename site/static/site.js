@@ -82,6 +82,21 @@
     list.textContent = "";
     var item = document.createElement("li"); item.textContent = text; list.appendChild(item);
   }
+  // The Chinese index holds each word followed by its endings, spaced (熔断 断): see kb_site.search.
+  // An excerpt shows the text as indexed, so the endings are dropped and the words joined again.
+  var chinese = document.body.getAttribute("data-lang") === "zh";
+  var CJK = /^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$/;
+  function tidyChinese(text) {
+    var out = "", last = "";
+    text.split(/\s+/).forEach(function (word) {
+      if (!word) return;
+      var cjk = CJK.test(word);
+      if (cjk && last && CJK.test(last) && word !== last && last.slice(-word.length) === word) return;
+      out += (out && !(cjk && CJK.test(last)) ? " " : "") + word;
+      last = word;
+    });
+    return out;
+  }
   var generation = 0;
   function run() {
     var query = input.value.trim();
@@ -105,7 +120,8 @@
         var link = document.createElement("a");
         link.href = data.url; link.textContent = (data.meta && data.meta.title) || data.url;
         var excerpt = document.createElement("p");
-        excerpt.textContent = (data.excerpt || "").replace(/<[^>]*>/g, "");
+        var text = (data.excerpt || "").replace(/<[^>]*>/g, "");
+        excerpt.textContent = chinese ? tidyChinese(text) : text;
         item.appendChild(link); item.appendChild(excerpt); list.appendChild(item);
       });
     }).catch(function () { /* message already shown */ });
