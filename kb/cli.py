@@ -303,7 +303,28 @@ def build_parser() -> argparse.ArgumentParser:
     completion.set_defaults(handler=cmd_completion)
 
     site = commands.add_parser("site", help="the documentation site").add_subparsers(metavar="ACTION", required=True)
-    site_build = site.add_parser("build", parents=[common], help="build the static documentation site")
+    site_build = site.add_parser(
+        "build",
+        parents=[common],
+        help="build the static documentation site",
+        description=(
+            "Build the runbooks into a static site: a page per runbook in English and Chinese, index pages\n"
+            "per component, tag and severity, the Envoy flag/detail/port reference, Pagefind search in both\n"
+            "languages, and a paste box that matches offline in the browser. The folder works from any\n"
+            "web server, any sub-path and file://. A build replaces an earlier build's folder; it refuses a\n"
+            "folder that holds anything else. Runbooks that fail to load stop the build, all reported at\n"
+            "once; manifests against the CRD schemas and version facts are `kb lint`'s checks."
+        ),
+        epilog=(
+            "examples:\n"
+            "  kb site build --out public\n"
+            "  kb site build --runbooks ./runbooks --out public --base-url https://runbooks.example.com/ \\\n"
+            "      --repo-url https://github.com/acme/kb/blob/main/runbooks\n"
+            "  python -m http.server -d public 8000      # then open http://localhost:8000/\n"
+            "  kb serve                                  # serves the site at / and the API at /v1"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     site_build.add_argument("--out", metavar="DIR", default="site-build", help="output directory (default: site-build)")
     site_build.add_argument("--base-url", metavar="URL", help="public URL of the site (canonical links, sitemap)")
     site_build.add_argument("--repo-url", metavar="URL", help="URL that a runbook's path is appended to for 'edit'")
