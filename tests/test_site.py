@@ -15,8 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from kb_site.build import MARKER, Options, Report, Writer, build
 from kb_site.markdown import _INLINE, _PARSER, inline_html, safe_url, to_html
+from kb_site.pagefind_files import _cbor, _uncbor, canonicalize
 from kb_site.pages import Source, all_pages, runbook_path
-from kb_site.search import Indexer, _cbor, _uncbor, canonicalize, chinese_words, searchable
+from kb_site.search import Indexer, chinese_words, searchable
 from kb_site.templates import RECORD, environment, render
 from markupsafe import escape
 
