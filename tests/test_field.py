@@ -437,3 +437,15 @@ def test_short_fragments_client_errors_and_agent_messages_become_signals(
 
 def test_a_flag_inside_prose_is_not_a_lone_fragment() -> None:
     assert signals("we saw DC and UF in the logs", SignalKind.RESPONSE_FLAG) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "holds"),
+    [("istio 熔断触发之后全是 503", True), ("istio 连接池溢出", True), ("istio 配置了熔断但是没有触发", False)],
+)
+def test_the_chinese_circuit_breaker_words_need_a_breaker_that_tripped(
+    library: Library, question: str, holds: bool
+) -> None:
+    judged = library.scorer.judge(Paste.of(question), [])
+    evidence = judged.get("circuit-breaker-overflow")
+    assert (evidence is not None and "zh-circuit-breaker" in {e.signature for e in evidence.evidence}) is holds
