@@ -449,3 +449,18 @@ def test_the_chinese_circuit_breaker_words_need_a_breaker_that_tripped(
     judged = library.scorer.judge(Paste.of(question), [])
     evidence = judged.get("circuit-breaker-overflow")
     assert (evidence is not None and "zh-circuit-breaker" in {e.signature for e in evidence.evidence}) is holds
+
+
+@pytest.mark.parametrize(
+    ("paste", "holds"),
+    [
+        ("calls from a pod without the istio sidecar get connection reset by peer", True),
+        ("the legacy namespace client gets ECONNRESET", True),
+        # Here the sidecar is what makes the difference: the caller is in the mesh.
+        ("503 connection reset on every hop through the mesh, works fine without the sidecar", False),
+    ],
+)
+def test_a_caller_without_a_sidecar_is_named_by_what_lacks_one(library: Library, paste: str, holds: bool) -> None:
+    judged = library.scorer.judge(Paste.of(paste), [])
+    evidence = judged.get("mtls-strict-plaintext-client")
+    assert (evidence is not None and "non-mesh-client-words" in {e.signature for e in evidence.evidence}) is holds
