@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kb.calibration import clear_winner, mentions_mesh
+from kb.calibration import ambient_only, clear_winner, mentions_mesh
 from kb.evaluate import Case, calibration, evaluate, parse_cases
 from kb.holdout import cited_keys, plan, source_key, without_source
 from kb.library import Library, default_library
@@ -464,3 +464,18 @@ def test_a_caller_without_a_sidecar_is_named_by_what_lacks_one(library: Library,
     judged = library.scorer.judge(Paste.of(paste), [])
     evidence = judged.get("mtls-strict-plaintext-client")
     assert (evidence is not None and "non-mesh-client-words" in {e.signature for e in evidence.evidence}) is holds
+
+
+def test_an_ambient_only_paste_lowers_runbooks_for_sidecars_only(library: Library) -> None:
+    reset = "curl: (56) Recv failure: Connection reset by peer\nthe namespace has a STRICT PeerAuthentication"
+    plain = match(reset, library).results[0]
+    ambient = next(
+        r for r in match(reset + " and runs on ztunnel", library).results if r.runbook.id == plain.runbook.id
+    )
+    assert plain.runbook.applies_to.data_plane == ("sidecar",)
+    assert (plain.confidence.value, ambient.confidence.value) == ("high", "medium")
+    assert ambient.score < plain.score
+    # A paste that also names a sidecar may come from a mixed mesh: nothing is lowered.
+    mixed = match(reset + " and runs on ztunnel; the client has no sidecar", library).results[0]
+    assert (mixed.runbook.id, mixed.confidence.value) == (plain.runbook.id, "high")
+    assert ambient_only({"ambient"}, "ztunnel logs") and not ambient_only({"ambient", "sidecar"}, "ztunnel logs")
