@@ -15,7 +15,7 @@ from kb.evaluate import Case, calibration, evaluate, parse_cases
 from kb.holdout import cited_keys, plan, source_key, without_source
 from kb.library import Library, default_library
 from kb.matcher import match
-from kb.rank import Confidence
+from kb.rank import Confidence, generic
 from kb.signals import Paste, extract
 from kb.vocabulary import SignalKind
 
@@ -479,3 +479,12 @@ def test_an_ambient_only_paste_lowers_runbooks_for_sidecars_only(library: Librar
     mixed = match(reset + " and runs on ztunnel; the client has no sidecar", library).results[0]
     assert (mixed.runbook.id, mixed.confidence.value) == (plain.runbook.id, "high")
     assert ambient_only({"ambient"}, "ztunnel logs") and not ambient_only({"ambient", "sidecar"}, "ztunnel logs")
+
+
+def test_headers_envoy_writes_on_its_own_replies_show_a_mesh_and_others_do_not(library: Library) -> None:
+    overflow = "HTTP/1.1 503 Service Unavailable\nx-envoy-overloaded: true\ncontent-length: 81"
+    top = match(overflow, library).results[0]
+    assert (top.runbook.id, top.confidence.value) == ("circuit-breaker-overflow", "high")
+    # A header the upstream may set (x-envoy-degraded) only shows a proxy on the path.
+    assert generic(SignalKind.ENVOY_HEADER, "x-envoy-degraded")
+    assert not generic(SignalKind.ENVOY_HEADER, "x-envoy-overloaded")
