@@ -44,6 +44,18 @@ AGREED_WINNER_EVIDENCE = 3.0
 AGREED_WINNER_LEAD = 2.0
 
 
+# A paste from an ambient mesh (ztunnel, waypoint or HBONE output, no sidecar anywhere in it): runbooks that
+# apply to sidecars only keep this share of their score and are never high. Their diagnosis and fix act on an
+# Envoy sidecar the paste's workloads do not run; they stay listed, lower, in case the mesh is mixed.
+SIDECAR_ONLY_IN_AMBIENT = 0.5
+_NAMES_SIDECARS = re.compile(r"\bsidecars?\b|istio-proxy|边车", re.IGNORECASE)
+
+
+def ambient_only(planes: set[str], text: str) -> bool:
+    """Whether the paste shows only the ambient data plane: ambient output, and no sidecar shown or named."""
+    return planes == {"ambient"} and _NAMES_SIDECARS.search(text) is None
+
+
 def strong_without_mesh(evidence: float) -> bool:
     """Whether declared evidence alone makes an answer medium in a paste that shows no mesh."""
     return evidence >= HIGH_EVIDENCE

@@ -7,13 +7,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from kb.calibration import clear_winner, mentions_mesh, strong_without_mesh
+from kb.calibration import SIDECAR_ONLY_IN_AMBIENT, ambient_only, clear_winner, mentions_mesh, strong_without_mesh
 from kb.documents import exact_tokens
 from kb.entities import Entity, fill, find_entities, first_values
 from kb.model import Runbook, Step
 from kb.rank import BM25_WEIGHT, Confidence, Evidence, Judgement, confidence_of, mesh_paste
 from kb.signals import Paste, Signal, extract
 from kb.versions import Release, for_release, holds, parse_range
+from kb.vocabulary import DataPlane
 
 if TYPE_CHECKING:
     from kb.library import Library
@@ -149,7 +150,15 @@ def match(text: str, library: Library, limit: int = DEFAULT_LIMIT, istio: Releas
     mesh = mesh_paste(signals)
     if istio is not None:
         judgements, hits = for_istio(library, judgements, hits, istio)
-    results = combine(library, judgements, hits, mesh=mesh, about_mesh=mesh or mentions_mesh(paste.text))
+    planes = {s.value for s in signals if s.kind.value == "data_plane"}
+    results = combine(
+        library,
+        judgements,
+        hits,
+        mesh=mesh,
+        about_mesh=mesh or mentions_mesh(paste.text),
+        ambient=ambient_only(planes, paste.text),
+    )
     if istio is not None:
         results = [replace(r, runbook=for_release(r.runbook, istio).runbook) for r in results]
     # Evidence shows the words as pasted (`service`, not the index's stem `servic`).
@@ -179,11 +188,13 @@ def combine(
     hits: Sequence[Hit],
     mesh: bool = False,
     about_mesh: bool = True,
+    ambient: bool = False,
 ) -> list[Result]:
     """Declared evidence plus BM25 scaled to the best hit; excluded runbooks are dropped.
 
     `about_mesh` False (no mesh signal, no mesh word in the paste) makes an answer low unless its declared
-    evidence alone is strong; see kb.calibration.
+    evidence alone is strong; see kb.calibration. `ambient` (the paste shows only the ambient data plane)
+    lowers runbooks that apply to sidecars only.
     """
     by_id = {hit.id: hit for hit in hits}
     top = hits[0].score if hits else 0.0
@@ -201,21 +212,29 @@ def combine(
         if not about_mesh and not strong_without_mesh(judgement.weight):
             confidence = Confidence.LOW
         score = judgement.weight + BM25_WEIGHT * share
+        runbook = library.catalog.get(runbook_id)
+        if ambient and _sidecar_only(runbook):
+            score *= SIDECAR_ONLY_IN_AMBIENT
+            if confidence is Confidence.HIGH:
+                confidence = Confidence.MEDIUM
         evidence = tuple(sorted(judgement.evidence, key=lambda e: (-e.weight, e.signature)))
-        results.append(
-            Result(library.catalog.get(runbook_id), score, confidence, evidence, hit.score if hit else 0.0, terms)
-        )
+        results.append(Result(runbook, score, confidence, evidence, hit.score if hit else 0.0, terms))
     if about_mesh:
-        _promote_clear_winner(results, mesh)
+        _promote_clear_winner(results, mesh, ambient)
     # A high-confidence answer never ranks below a medium one: the order and the labels must agree.
     results.sort(key=lambda r: (_TIERS[r.confidence], -r.score, r.runbook.id))
     return results
 
 
-def _promote_clear_winner(results: list[Result], mesh: bool = False) -> None:
+def _sidecar_only(runbook: Runbook) -> bool:
+    return DataPlane.AMBIENT not in runbook.applies_to.data_plane
+
+
+def _promote_clear_winner(results: list[Result], mesh: bool = False, ambient: bool = False) -> None:
     """The best-scored medium result becomes high when it is a clear winner and nothing else is high.
 
     As in `confidence_of`, a paste that shows a mesh at work (`mesh`) stands in for evidence on a mesh signal.
+    In an ambient-only paste (`ambient`) a sidecar-only runbook is never promoted.
     """
     if len(results) < 1 or any(r.confidence is Confidence.HIGH for r in results):
         return
@@ -225,6 +244,8 @@ def _promote_clear_winner(results: list[Result], mesh: bool = False) -> None:
     evidence = sum(item.weight for item in best.evidence)
     shown = mesh or any(item.specific for item in best.evidence)
     agreed = shown and best.bm25 >= max(r.bm25 for r in results) > 0
+    if ambient and _sidecar_only(best.runbook):
+        return
     if best.confidence is Confidence.MEDIUM and clear_winner(evidence, best.score, runner_up, agreed):
         results[ranked[0]] = replace(best, confidence=Confidence.HIGH)
 

@@ -44,10 +44,17 @@ GENERIC_KINDS = frozenset(
     }
 )
 GENERIC_SIGNALS = frozenset({(SignalKind.REPLIED_BY, "upstream")})
+# Most `x-envoy-*` headers are set by (or for) the upstream and only show a proxy on the path; these Envoy
+# writes itself on a reply it made: the router on a request it dropped for circuit breaking or maintenance
+# mode (`x-envoy-overloaded`), the overload manager (`x-envoy-local-overloaded`) and the rate limit filter on
+# its 429 (`x-envoy-ratelimited`). A curl paste showing one shows Envoy at work even without `server: envoy`.
+ENVOY_WRITTEN_HEADERS = frozenset({"x-envoy-overloaded", "x-envoy-local-overloaded", "x-envoy-ratelimited"})
 
 
 def generic(kind: SignalKind, value: str | None = None) -> bool:
     """Whether a signal (or, with no value, a condition on any value of `kind`) does not show a mesh at work."""
+    if kind is SignalKind.ENVOY_HEADER and value in ENVOY_WRITTEN_HEADERS:
+        return False
     return kind in GENERIC_KINDS or (kind, value) in GENERIC_SIGNALS
 
 

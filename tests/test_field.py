@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kb.calibration import clear_winner, mentions_mesh
+from kb.calibration import ambient_only, clear_winner, mentions_mesh
 from kb.evaluate import Case, calibration, evaluate, parse_cases
 from kb.holdout import cited_keys, plan, source_key, without_source
 from kb.library import Library, default_library
 from kb.matcher import match
-from kb.rank import Confidence
+from kb.rank import Confidence, generic
 from kb.signals import Paste, extract
 from kb.vocabulary import SignalKind
 
@@ -437,3 +437,54 @@ def test_short_fragments_client_errors_and_agent_messages_become_signals(
 
 def test_a_flag_inside_prose_is_not_a_lone_fragment() -> None:
     assert signals("we saw DC and UF in the logs", SignalKind.RESPONSE_FLAG) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "holds"),
+    [("istio 熔断触发之后全是 503", True), ("istio 连接池溢出", True), ("istio 配置了熔断但是没有触发", False)],
+)
+def test_the_chinese_circuit_breaker_words_need_a_breaker_that_tripped(
+    library: Library, question: str, holds: bool
+) -> None:
+    judged = library.scorer.judge(Paste.of(question), [])
+    evidence = judged.get("circuit-breaker-overflow")
+    assert (evidence is not None and "zh-circuit-breaker" in {e.signature for e in evidence.evidence}) is holds
+
+
+@pytest.mark.parametrize(
+    ("paste", "holds"),
+    [
+        ("calls from a pod without the istio sidecar get connection reset by peer", True),
+        ("the legacy namespace client gets ECONNRESET", True),
+        # Here the sidecar is what makes the difference: the caller is in the mesh.
+        ("503 connection reset on every hop through the mesh, works fine without the sidecar", False),
+    ],
+)
+def test_a_caller_without_a_sidecar_is_named_by_what_lacks_one(library: Library, paste: str, holds: bool) -> None:
+    judged = library.scorer.judge(Paste.of(paste), [])
+    evidence = judged.get("mtls-strict-plaintext-client")
+    assert (evidence is not None and "non-mesh-client-words" in {e.signature for e in evidence.evidence}) is holds
+
+
+def test_an_ambient_only_paste_lowers_runbooks_for_sidecars_only(library: Library) -> None:
+    reset = "curl: (56) Recv failure: Connection reset by peer\nthe namespace has a STRICT PeerAuthentication"
+    plain = match(reset, library).results[0]
+    ambient = next(
+        r for r in match(reset + " and runs on ztunnel", library).results if r.runbook.id == plain.runbook.id
+    )
+    assert plain.runbook.applies_to.data_plane == ("sidecar",)
+    assert (plain.confidence.value, ambient.confidence.value) == ("high", "medium")
+    assert ambient.score < plain.score
+    # A paste that also names a sidecar may come from a mixed mesh: nothing is lowered.
+    mixed = match(reset + " and runs on ztunnel; the client has no sidecar", library).results[0]
+    assert (mixed.runbook.id, mixed.confidence.value) == (plain.runbook.id, "high")
+    assert ambient_only({"ambient"}, "ztunnel logs") and not ambient_only({"ambient", "sidecar"}, "ztunnel logs")
+
+
+def test_headers_envoy_writes_on_its_own_replies_show_a_mesh_and_others_do_not(library: Library) -> None:
+    overflow = "HTTP/1.1 503 Service Unavailable\nx-envoy-overloaded: true\ncontent-length: 81"
+    top = match(overflow, library).results[0]
+    assert (top.runbook.id, top.confidence.value) == ("circuit-breaker-overflow", "high")
+    # A header the upstream may set (x-envoy-degraded) only shows a proxy on the path.
+    assert generic(SignalKind.ENVOY_HEADER, "x-envoy-degraded")
+    assert not generic(SignalKind.ENVOY_HEADER, "x-envoy-overloaded")
