@@ -1,4 +1,5 @@
-"""`kb site build`: load -> pages, rendered and written -> assets -> search index -> sitemap.
+"""`kb site build`: load -> pages (rendered, then written by a thread of their own) -> assets -> search index
+-> sitemap.
 
 Only this module touches files. Output is self-contained (no CDN, fonts or scripts from elsewhere), uses
 relative links so it works from file:// and any sub-path, and is byte-identical when the runbooks are.
@@ -86,15 +87,18 @@ def build(options: Options, progress: Progress = lambda _: None) -> Report:
         writer = stack.enter_context(Writer(options.out))
         made = all_pages(sources(export, options.runbooks_dir), reference_table(export.catalog), options.repo_url)
         pages = render_all(made, options, len(export.catalog), writer, indexer)
-        writer.close()
-        stage("render", f"{len(pages)} pages, {writer.bytes / 1e6:.1f} MB of HTML written")
+        stage("render", f"{len(pages)} pages")
+        # The writer goes on with the pages while the assets, the search index and the sitemap are made.
         write_assets(options.out, export)
         stage("assets", f"static files and {OFFLINE_DATA}")
         if indexer is not None:
-            index = write_files(options.out / PAGEFIND_DIR, indexer.files())
-            stage("search", f"Pagefind index of {indexer.pages} pages in {index} files in {PAGEFIND_DIR}/")
-        write_sitemap(options.out, pages, options.base_url)
-        stage("sitemap", "sitemap.xml")
+            index = indexer.files()
+            for path, content in sorted(index.items()):
+                writer.write(f"{PAGEFIND_DIR}/{path}", content)
+            stage("search", f"Pagefind index of {indexer.pages} pages in {len(index)} files in {PAGEFIND_DIR}/")
+        writer.write("sitemap.xml", sitemap(pages, options.base_url))
+        writer.close()
+        stage("write", f"{writer.files} files, {writer.bytes / 1e6:.1f} MB, and sitemap.xml")
     size = sum(file.stat().st_size for file in options.out.rglob("*") if file.is_file())
     return Report(options.out, len(pages), len(export.catalog), size, seconds)
 
@@ -165,8 +169,9 @@ class Writer:
 
     def __init__(self, out: Path) -> None:
         self._out = out
-        self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue(maxsize=64)
+        self._queue: queue.Queue[tuple[str, str | bytes] | None] = queue.Queue(maxsize=64)
         self._error: OSError | None = None
+        self._folders: set[Path] = set()
         self.bytes = self.files = 0
         self._thread = threading.Thread(target=self._run, name="kb-site-writer", daemon=True)
         self._thread.start()
@@ -177,8 +182,9 @@ class Writer:
     def __exit__(self, *_: object) -> None:
         self._stop()
 
-    def write(self, path: str, text: str) -> None:
-        self._queue.put((path, text))
+    def write(self, path: str, content: str | bytes) -> None:
+        """Write `content` (text is written as UTF-8) to `path` under the output folder, in order."""
+        self._queue.put((path, content))
 
     def close(self) -> None:
         """Wait for every page to be written; raise KBError if one could not be."""
@@ -195,11 +201,13 @@ class Writer:
         while (item := self._queue.get()) is not None:
             if self._error is not None:
                 continue  # keep taking pages so the renderer never blocks; close() reports the failure
-            path, text = item
-            data = text.encode("utf-8")
+            path, content = item
+            data = content.encode("utf-8") if isinstance(content, str) else content
             try:
                 target = self._out / path
-                target.parent.mkdir(parents=True, exist_ok=True)
+                if target.parent not in self._folders:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    self._folders.add(target.parent)
                 target.write_bytes(data)
             except OSError as exc:
                 self._error = exc
@@ -217,14 +225,6 @@ def clear(out: Path) -> None:
                 child.unlink()
     out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text("kb site build output; the next build replaces everything here\n", encoding="utf-8")
-
-
-def write_files(folder: Path, files: dict[str, bytes]) -> int:
-    for path, content in sorted(files.items()):
-        target = folder / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content)
-    return len(files)
 
 
 def write_assets(out: Path, export: Export) -> None:
@@ -246,7 +246,3 @@ def sitemap(pages: Sequence[Page], base_url: str | None) -> str:
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
         f"{entries}</urlset>\n"
     )
-
-
-def write_sitemap(out: Path, pages: Sequence[Page], base_url: str | None) -> None:
-    (out / "sitemap.xml").write_text(sitemap(pages, base_url), encoding="utf-8")
