@@ -94,6 +94,8 @@ def test_chinese_search_for_a_word_the_browser_cuts_finer(page: Page, served_sit
     # The excerpt reads as written too: the indexed endings (熔断 断) are dropped and the words joined.
     assert "熔断" in excerpt and not re.search("[\u4e00-\u9fff] +[\u4e00-\u9fff]", excerpt), excerpt
     assert runbook.severity.value not in excerpt.split()  # filter values are not text
+    page.fill("#search-input", "熔断器")  # the longer word (circuit breaker) finds the same runbook
+    page.locator("#search-results li a", has_text=runbook.title_zh).first.wait_for(timeout=15000)
     first.click()
     page.wait_for_load_state()
     assert page.url == served_site + "zh/runbooks/circuit-breaker-overflow.html"
