@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from kb import entities, matcher, rank, search
+from kb import calibration, entities, matcher, rank, search
 from kb.signals import (
     data_plane,
     envoy_headers,
@@ -47,6 +47,10 @@ def offline_data(export: Export) -> dict[str, Any]:
         "english_fields": list(search.ENGLISH_FIELDS),
         "vocabulary": _vocabulary(),
         "data_plane": _data_plane(),
+        "calibration": {
+            "mesh_words": _pattern(calibration._MESH_WORDS),
+            "names_sidecars": _pattern(calibration._NAMES_SIDECARS),
+        },
         "entities": _entities(),
         "rules": _rules(runbooks, export.cited),
         "stems": _stems(runbooks, statistics),
@@ -63,6 +67,7 @@ def _shown(runbook: Any) -> dict[str, Any]:
         "summary": runbook.summary,
         "summary_zh": runbook.summary_zh,
         "severity": runbook.severity.value,
+        "data_planes": [plane.value for plane in runbook.applies_to.data_plane],
         # Every step: which one leads depends on the causes matched and the data plane shown (as `kb match`).
         "diagnosis": [_step(step) for step in runbook.diagnosis],
         "fix": [_step(step) for step in runbook.fix],
@@ -142,6 +147,13 @@ def _constants() -> dict[str, float]:
         "MAX_ZH_WORD": search.MAX_ZH_WORD,
         "TERMS_FOR": search.TERMS_FOR,
         "MAX_LINES_PER_SIGNAL": MAX_LINES_PER_SIGNAL,
+        "WINNER_EVIDENCE": calibration.WINNER_EVIDENCE,
+        "WINNER_LEAD": calibration.WINNER_LEAD,
+        "STRONG_WINNER_EVIDENCE": calibration.STRONG_WINNER_EVIDENCE,
+        "STRONG_WINNER_LEAD": calibration.STRONG_WINNER_LEAD,
+        "AGREED_WINNER_EVIDENCE": calibration.AGREED_WINNER_EVIDENCE,
+        "AGREED_WINNER_LEAD": calibration.AGREED_WINNER_LEAD,
+        "SIDECAR_ONLY_IN_AMBIENT": calibration.SIDECAR_ONLY_IN_AMBIENT,
         "BM25_B": 0.75,
         "BM25_K1": 1.2,
     }

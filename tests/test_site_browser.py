@@ -142,19 +142,29 @@ def load_offline_matcher(page: Page, served_site: str) -> None:
     page.wait_for_function("window.kbTestMatcher !== undefined", timeout=30000)
 
 
-def test_offline_matcher_agrees_with_kb_match(page: Page, served_site: str) -> None:
-    """Top-1 agreement (not accuracy) on every dev case: the browser's matcher against the Python one."""
-    cases = dev_cases()
+def field_cases() -> list[dict[str, Any]]:
+    return list(yaml.safe_load((REPO / "eval" / "field.yaml").read_text(encoding="utf-8"))["cases"])
+
+
+@pytest.mark.parametrize("corpus", [dev_cases, field_cases], ids=["dev", "field"])
+def test_offline_matcher_agrees_with_kb_match(page: Page, served_site: str, corpus: Any) -> None:
+    """Top-1 agreement (not accuracy) on every dev (and field) case: the browser's matcher against the Python
+    one, and with the same confidence (the clear-winner, not-a-mesh and ambient rules are in both)."""
+    cases = corpus()
     texts = [case["text"] for case in cases]
     load_offline_matcher(page, served_site)
     browser_top = page.evaluate(
-        "ts => ts.map(t => { const r = window.kbTestMatcher.match(t, 5).results; return r.length ? r[0].id : null; })",
+        "ts => ts.map(t => { const r = window.kbTestMatcher.match(t, 5).results;"
+        " return r.length ? [r[0].id, r[0].confidence] : [null, null]; })",
         texts,
     )
-    python_top = [next((r.runbook.id for r in kb.match(text).results), None) for text in texts]
-    agreed = sum(a == b for a, b in zip(browser_top, python_top, strict=True))
-    print(f"offline/python top-1 agreement: {agreed}/{len(cases)} = {agreed / len(cases):.3f}")
-    assert agreed / len(cases) >= AGREEMENT
+    python_top = [next(([r.runbook.id, r.confidence.value] for r in kb.match(text).results), [None, None])
+                  for text in texts]  # fmt: skip
+    agreed = sum(a[0] == b[0] for a, b in zip(browser_top, python_top, strict=True))
+    confident = sum(a == b for a, b in zip(browser_top, python_top, strict=True))
+    print(f"offline/python top-1 agreement: {agreed}/{len(cases)} = {agreed / len(cases):.3f}; "
+          f"with the same confidence: {confident}/{len(cases)} = {confident / len(cases):.3f}")  # fmt: skip
+    assert agreed / len(cases) >= AGREEMENT and confident / len(cases) >= AGREEMENT
 
 
 def test_offline_matcher_fills_placeholders_like_kb_match(page: Page, served_site: str) -> None:

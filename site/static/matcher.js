@@ -455,6 +455,8 @@
   function Matcher(data, RE2JS) {
     this.data = data;
     this.c = data.constants;
+    this.meshWords = toRegExp(data.calibration.mesh_words);
+    this.namesSidecars = toRegExp(data.calibration.names_sidecars);
     this.extractors = Extractors(data.vocabulary, data.data_plane);
     this.entities = new Entities(data.entities);
     this.RE2JS = RE2JS;
@@ -617,6 +619,29 @@
     if (share === 1.0 && terms >= c.BM25_ONLY_MIN_TERMS && lead >= c.BM25_ONLY_LEAD) return "medium";
     return "low";
   };
+  // kb.calibration: whether a paste is about a mesh at all, and when one clear winner is a high answer.
+  Matcher.prototype.clearWinner = function (evidence, score, runnerUp, agreed) {
+    var c = this.c;
+    if (evidence >= c.STRONG_WINNER_EVIDENCE && score >= c.STRONG_WINNER_LEAD * runnerUp) return true;
+    if (agreed && evidence >= c.AGREED_WINNER_EVIDENCE && score >= c.AGREED_WINNER_LEAD * runnerUp) return true;
+    return evidence >= c.WINNER_EVIDENCE && score >= c.WINNER_LEAD * runnerUp;
+  };
+  Matcher.prototype.sidecarOnly = function (id) {
+    var planes = (this.data.runbooks[id] || {}).data_planes || [];
+    return planes.indexOf("ambient") < 0;
+  };
+  // The best-scored medium result becomes high when it is a clear winner and nothing else is high (kb.matcher).
+  Matcher.prototype.promote = function (results, mesh, ambient) {
+    if (!results.length || results.some(function (r) { return r.confidence === "high"; })) return;
+    var ranked = results.slice().sort(function (a, b) { return b.score - a.score; });
+    var best = ranked[0], runnerUp = ranked.length > 1 ? ranked[1].score : 0;
+    var evidence = best.evidence.reduce(function (sum, e) { return sum + e.weight; }, 0);
+    var shown = mesh || best.evidence.some(function (e) { return e.specific; });
+    var most = Math.max.apply(null, results.map(function (r) { return r.bm25; }));
+    var agreed = shown && most > 0 && best.bm25 >= most;
+    if (ambient && this.sidecarOnly(best.id)) return;
+    if (best.confidence === "medium" && this.clearWinner(evidence, best.score, runnerUp, agreed)) best.confidence = "high";
+  };
   Matcher.prototype.match = function (raw, limit) {
     var self = this, c = this.c;
     var text = raw.replace(/\r\n/g, "\n").replace(/\r/g, "\n").replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g, "");
@@ -624,6 +649,7 @@
     var judged = this.judge(paste, signals);
     var hits = this.search(this.terms(text, signals), c.BM25_CANDIDATES);
     var mesh = signals.some(function (s) { return !self.generic(s.kind, s.value); });
+    var aboutMesh = mesh || this.meshWords.test(text);
     var byId = {}; hits.forEach(function (h) { byId[h.id] = h; });
     var top = hits.length ? hits[0].score : 0, runnerUp = hits.length > 1 ? hits[1].score : 0;
     var ids = judged.order.slice();
@@ -631,6 +657,8 @@
     var values = this.entities.values(this.entities.find(paste));
     var planes = signals.filter(function (s) { return s.kind === "data_plane"; }).map(function (s) { return s.value; });
     var plane = planes.indexOf("ambient") >= 0 ? "ambient" : planes.length ? planes[0] : null;
+    // An ambient-only paste (ztunnel or waypoint output, no sidecar shown or named) lowers sidecar-only runbooks.
+    var ambient = planes.length > 0 && planes.every(function (p) { return p === "ambient"; }) && !this.namesSidecars.test(text);
     var tiers = { high: 0, medium: 1, low: 2 }, results = [];
     ids.forEach(function (id) {
       var j = judged.byId[id] || { evidence: [], excluded: null };
@@ -642,13 +670,21 @@
       var terms = hit ? hit.terms : [];
       var causes = [];
       j.evidence.forEach(function (e) { if (e.cause && causes.indexOf(e.cause) < 0) causes.push(e.cause); });
+      var confidence = self.confidence(weight, specific, share, terms.length, lead, mesh);
+      if (!aboutMesh && weight < c.HIGH_EVIDENCE) confidence = "low";
+      var score = weight + c.BM25_WEIGHT * share;
+      if (ambient && self.sidecarOnly(id)) {
+        score *= c.SIDECAR_ONLY_IN_AMBIENT;
+        if (confidence === "high") confidence = "medium";
+      }
       results.push({
         causes: causes,
-        id: id, score: weight + c.BM25_WEIGHT * share, bm25: hit ? hit.score : 0, terms: terms,
-        confidence: self.confidence(weight, specific, share, terms.length, lead, mesh),
+        id: id, score: score, bm25: hit ? hit.score : 0, terms: terms,
+        confidence: confidence,
         evidence: j.evidence.slice().sort(function (a, b) { return b.weight - a.weight || cmp(a.signature, b.signature); }),
       });
     });
+    if (aboutMesh) this.promote(results, mesh, ambient);
     results.sort(function (a, b) { return tiers[a.confidence] - tiers[b.confidence] || b.score - a.score || cmp(a.id, b.id); });
     var shown = results.slice(0, limit || c.DEFAULT_LIMIT);
     shown.forEach(function (r) { r.commands = self.commands(r.id, r.causes, plane, values); });
