@@ -328,6 +328,9 @@ def build_parser() -> argparse.ArgumentParser:
     site_build.add_argument("--out", metavar="DIR", default="site-build", help="output directory (default: site-build)")
     site_build.add_argument("--base-url", metavar="URL", help="public URL of the site (canonical links, sitemap)")
     site_build.add_argument("--repo-url", metavar="URL", help="URL that a runbook's path is appended to for 'edit'")
+    site_build.add_argument(
+        "--json", action="store_true", help="print what was built (folder, pages, bytes, seconds per stage) as JSON"
+    )
     site_build.set_defaults(handler=cmd_site_build)
     return parser
 
@@ -639,6 +642,10 @@ def cmd_site_build(args: argparse.Namespace, runbooks_dir: Path) -> Outcome:
 
     options = Options(runbooks_dir, Path(args.out), args.base_url, args.repo_url)
     report = build(options, progress=lambda line: print(f"kb site: {line}", file=sys.stderr, flush=True))
+    if args.json:
+        facts = {"out": str(report.out), "pages": report.pages, "runbooks": report.runbooks, "bytes": report.bytes,
+                 "seconds": {name: round(value, 3) for name, value in report.seconds.items()}}  # fmt: skip
+        return Outcome(EXIT_OK, _json(facts))
     return Outcome(EXIT_OK, report.summary() + "\n")
 
 

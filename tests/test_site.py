@@ -315,6 +315,11 @@ def test_cli_builds_the_site(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "built " in done.stdout and "kb site: search" in done.stderr
     assert "<loc>https://kb.example/docs/runbooks/hostile-runbook.html</loc>" in (out / "sitemap.xml").read_text()
+    again = run_kb("site", "build", "--runbooks", str(Path(__file__).parent / "data" / "site-hostile"),
+                   "--out", str(out), "--json")  # fmt: skip
+    facts = json.loads(again.stdout)
+    assert again.returncode == 0 and facts["runbooks"] == 2 and facts["pages"] > 2 and facts["bytes"] > 0
+    assert facts["out"] == str(out) and "render" in facts["seconds"]
     bad = run_kb("site", "build", "--out", str(out), "--base-url", "nope")
     assert bad.returncode == 2 and "--base-url must be an http(s) URL" in bad.stderr
 
