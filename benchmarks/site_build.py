@@ -60,24 +60,23 @@ def mkdocs_build(runbooks_dir: Path, work: Path) -> float:
     for runbook in runbooks:
         (docs / f"{runbook.id}.md").write_text(markdown_page(runbook), encoding="utf-8")
     (work / "mkdocs.yml").write_text("site_name: Runbooks\ntheme: mkdocs\n", encoding="utf-8")
-    start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(work / "mkdocs.yml"),
-                           "-d", str(work / "site")], capture_output=True, text=True, check=False)  # fmt: skip
-    seconds = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"mkdocs failed: {done.stderr.strip()}")
-    return seconds
+    config, site = str(work / "mkdocs.yml"), str(work / "site")
+    return timed([sys.executable, "-m", "mkdocs", "build", "-q", "-f", config, "-d", site])
 
 
 def kb_build(runbooks_dir: Path, out: Path) -> float:
     """`kb site build` as a user runs it, in a process of its own (interpreter start and imports included),
     as MkDocs is run."""
-    command = [sys.executable, "-m", "kb", "site", "build", "--runbooks", str(runbooks_dir), "--out", str(out)]
+    return timed([sys.executable, "-m", "kb", "site", "build", "--runbooks", str(runbooks_dir), "--out", str(out)])
+
+
+def timed(command: list[str]) -> float:
+    """Seconds `command` took; a failed run stops the benchmark with its error output."""
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
-        raise SystemExit(f"kb site build failed: {done.stderr.strip()}")
+        raise SystemExit(f"{' '.join(command[2:4])} failed: {done.stderr.strip()}")
     return seconds
 
 

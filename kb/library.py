@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from kb import __version__
 from kb.catalog import Catalog, Entry
@@ -187,10 +187,8 @@ def load_export(runbooks_dir: Path) -> Export:
     if not runbooks_dir.is_dir():
         raise UsageError(f"runbooks directory not found: {runbooks_dir}")
     with collector_paused():
-        load_chinese_dictionary()
-        result = load_runbooks(runbooks_dir.resolve(), derive=_export_prepare, lint=False)
-        derived = result.derived
-        prepared = {runbook.id: derived.get(runbook.id) or _export_prepare(runbook) for runbook in result.catalog}
+        result = _load_prepared(runbooks_dir.resolve(), derive=_export_prepare, lint=False)
+        prepared = _derived(result, _export_prepare)
         statistics = term_statistics([(rid, item.terms) for rid, item in prepared.items()])
         cited = {rid: item.cited for rid, item in prepared.items()}
         return Export(result.catalog, result.problems, statistics, cited)
@@ -241,10 +239,19 @@ def _prepare(runbook: Runbook) -> _Prepared:
     return _Prepared(document_of(runbook, cut_chinese, cited), cited)
 
 
-def _load_prepared(runbooks_dir: Path) -> LoadResult:
-    """The runbooks, each with its index document made where it was loaded (a worker, for a large library)."""
+def _load_prepared(runbooks_dir: Path, derive: Callable[[Runbook], Any] = _prepare, lint: bool = True) -> LoadResult:
+    """The runbooks, each with its index document (or what `derive` makes of it) made where it was loaded (a
+    worker, for a large library)."""
     load_chinese_dictionary()
-    return load_runbooks(runbooks_dir, derive=_prepare)
+    return load_runbooks(runbooks_dir, derive=derive, lint=lint)
+
+
+_T = TypeVar("_T")
+
+
+def _derived(result: LoadResult, derive: Callable[[Runbook], _T]) -> dict[str, _T]:
+    """What `derive` made of each runbook, by id in catalog order: from its worker, else made here."""
+    return {runbook.id: result.derived.get(runbook.id) or derive(runbook) for runbook in result.catalog}
 
 
 @dataclass(frozen=True)
@@ -264,7 +271,7 @@ def _export_prepare(runbook: Runbook) -> _ExportPrepared:
 
 def _prepared(result: LoadResult) -> tuple[list[Document], dict[str, tuple[str, ...]]]:
     """The index documents in catalog order and the cited pages by id (made while loading, in the workers)."""
-    prepared = {runbook.id: result.derived.get(runbook.id) or _prepare(runbook) for runbook in result.catalog}
+    prepared = _derived(result, _prepare)
     return [item.document for item in prepared.values()], {rid: item.cited for rid, item in prepared.items()}
 
 

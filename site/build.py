@@ -161,10 +161,11 @@ def render_all(
 
 
 class Writer:
-    """Writes pages on a thread of its own, in the order given, while the next ones are rendered.
+    """Writes the site's files (pages, then Pagefind's files and the sitemap) on a thread of its own, in the
+    order given, while the next ones are made.
 
-    Rendering holds the interpreter and writing mostly waits on the kernel, so the two overlap; only one
-    page waits in memory at a time beyond a short queue. The first failure is raised by `close`.
+    Rendering holds the interpreter and writing mostly waits on the kernel, so the two overlap; only a short
+    queue of files waits in memory. The first failure is raised by `close`.
     """
 
     def __init__(self, out: Path) -> None:
