@@ -76,6 +76,13 @@ def test_english_and_chinese_search_reach_the_right_page(page: Page, served_site
     assert page.get_attribute("h1", "data-pagefind-meta") == "title"  # the runbook page itself, not a 404
     chinese = _search(page, served_site + "zh/index.html", "异常点检测")
     assert chinese == served_site + "zh/runbooks/outlier-detection-ejected-all.html"
+    # English typed on a Chinese page: found in the English index, it leads to the Chinese page of the runbook.
+    runbook = kb.default_library().catalog.get("circuit-breaker-overflow")
+    query = "rejected the request without contacting the backend"  # from its English summary only
+    in_chinese = " ".join([runbook.title, runbook.title_zh or "", runbook.summary_zh or "", *runbook.symptoms_zh])
+    assert query in runbook.summary and not {"rejected", "contacting", "backend"} & set(in_chinese.split())
+    mixed = _search(page, served_site + "zh/index.html", query)
+    assert mixed == served_site + "zh/runbooks/circuit-breaker-overflow.html"
     assert console.errors == []
 
 

@@ -50,14 +50,35 @@
   });
   if (!input) return;
 
-  var pagefind = null;
+  // A Chinese page searches the Chinese index and the English one: the Chinese index holds only what is
+  // written in Chinese (see site/templates/record.html), so an English error typed on a Chinese page is found
+  // in the English index, and its result leads to the Chinese page of the same runbook. A second copy of
+  // pagefind.js (its own module, by a different URL) is the English search; Pagefind picks its index by the
+  // page's <html lang> when it starts, so that copy starts while the attribute says English, put back at once.
+  var chinese = document.body.getAttribute("data-lang") === "zh";
+  var indexes = null;
   var loading = null;
+  var basePath = "";
+  function instance(base, query, language) {
+    return import(new URL("pagefind/pagefind.js" + query, base).href).then(function (module) {
+      return module.options({ baseUrl: basePath }).then(function () {
+        var html = document.documentElement, own = html.getAttribute("lang");
+        if (language) html.setAttribute("lang", language);
+        var started = module.init();
+        html.setAttribute("lang", own);
+        return started;
+      }).then(function () { return module; });
+    });
+  }
   function load() {
     if (!loading) {
       var base = new URL(root || "./", location.href);
-      loading = import(new URL("pagefind/pagefind.js", base).href).then(function (module) {
-        pagefind = module;
-        return pagefind.options({ baseUrl: base.pathname }).then(function () { return pagefind.filters(); });
+      basePath = base.pathname;
+      var wanted = [instance(base, "", null)];
+      if (chinese) wanted.push(instance(base, "?lang=en", "en"));
+      loading = Promise.all(wanted).then(function (modules) {
+        indexes = modules;
+        return modules[0].filters();
       }).then(fillFilters).catch(function (error) {
         loading = null;
         showMessage(location.protocol === "file:" ? "Search needs the site served over http(s)." : "Search failed to load.");
@@ -65,6 +86,19 @@
       });
     }
     return loading;
+  }
+  // Results of every index, best first; an English result on a Chinese page points to the Chinese page.
+  function merged(searches) {
+    var results = [];
+    searches.forEach(function (search, which) {
+      if (!search) return;
+      search.results.forEach(function (result) { results.push({ result: result, english: which > 0 }); });
+    });
+    results.sort(function (a, b) { return b.result.score - a.result.score; });
+    return results;
+  }
+  function localUrl(url, english) {
+    return english && url.indexOf(basePath) === 0 ? basePath + "zh/" + url.slice(basePath.length) : url;
   }
   function fillFilters(filters) {
     [[componentFilter, "component"], [severityFilter, "severity"]].forEach(function (pair) {
@@ -84,7 +118,6 @@
   }
   // The Chinese index holds each word followed by its endings, spaced (熔断 断): see kb_site.search.
   // An excerpt shows the text as indexed, so the endings are dropped and the words joined again.
-  var chinese = document.body.getAttribute("data-lang") === "zh";
   var CJK = /^[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+$/;
   function tidyChinese(text) {
     var out = "", last = "";
@@ -106,10 +139,29 @@
       var filters = {};
       if (componentFilter.value) filters.component = componentFilter.value;
       if (severityFilter.value) filters.severity = severityFilter.value;
-      return pagefind.debouncedSearch(query, { filters: filters }, 150);
-    }).then(function (search) {
-      if (!search || mine !== generation) return null;
-      return Promise.all(search.results.slice(0, 8).map(function (result) { return result.data(); }));
+      return Promise.all(indexes.map(function (index) {
+        return index.debouncedSearch(query, { filters: filters }, 150);
+      }));
+    }).then(function (searches) {
+      if (mine !== generation || searches.every(function (search) { return !search; })) return null;
+      var seen = {};
+      // Enough results fetched to fill the list when the same runbook comes from both indexes.
+      var picked = merged(searches).slice(0, 16).map(function (found) {
+        return found.result.data().then(function (data) {
+          data.url = localUrl(data.url, found.english);
+          data.english = found.english;
+          return data;
+        });
+      });
+      // One entry per page, where its best result ranks; the Chinese result's title and excerpt when there is one.
+      return Promise.all(picked).then(function (items) {
+        var order = [];
+        items.forEach(function (data) {
+          if (!seen[data.url]) { order.push(data.url); seen[data.url] = data; }
+          else if (seen[data.url].english && !data.english) seen[data.url] = data;
+        });
+        return order.slice(0, 8).map(function (url) { return seen[url]; });
+      });
     }).then(function (items) {
       if (!items || mine !== generation) return;
       panel.hidden = false;
@@ -121,7 +173,7 @@
         link.href = data.url; link.textContent = (data.meta && data.meta.title) || data.url;
         var excerpt = document.createElement("p");
         var text = (data.excerpt || "").replace(/<[^>]*>/g, "");
-        excerpt.textContent = chinese ? tidyChinese(text) : text;
+        excerpt.textContent = chinese && !data.english ? tidyChinese(text) : text;
         item.appendChild(link); item.appendChild(excerpt); list.appendChild(item);
       });
     }).catch(function () { /* message already shown */ });
