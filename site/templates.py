@@ -23,6 +23,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # one build reads each template once; no stat of its file on every page
     )
     rendered: dict[tuple[str, str, str], Markup] = {}
 

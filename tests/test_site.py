@@ -397,6 +397,16 @@ def test_a_page_that_cannot_be_written_fails_the_build_clearly(tmp_path: Path) -
     assert (tmp_path / "index.html").read_text() == "<p>home</p>"
 
 
+def test_a_writer_process_that_dies_fails_the_build_clearly(tmp_path: Path) -> None:
+    writer = Writer(tmp_path)
+    writer._process.kill()  # as the kernel's out-of-memory killer would
+    writer._process.wait()
+    for number in range(50):  # more than the pipe holds: the build must not block on a writer that is gone
+        writer.write(f"runbooks/{number}.html", "x" * 100_000)
+    with pytest.raises(KBError, match=r"cannot write the site: the writer stopped \(exit code -9\)"):
+        writer.close()
+
+
 def test_no_page_is_indexed_after_the_index_is_finished() -> None:
     with Indexer() as indexer:
         indexer.add("/a.html", _searchable_page(1))
