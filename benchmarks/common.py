@@ -3,12 +3,38 @@
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 REPO = Path(__file__).resolve().parent.parent
 RUNBOOKS = REPO / "runbooks"
+
+_T = TypeVar("_T")
+
+
+def argument(doc: str | None, default: _T, parse: Callable[[str], _T]) -> _T:
+    """The script's one optional argument, parsed; `-h`/`--help` prints the script's docstring, and an argument
+    that does not parse stops the script with a one-line error instead of a traceback."""
+    if len(sys.argv) < 2:
+        return default
+    if sys.argv[1] in ("-h", "--help") or len(sys.argv) > 2:
+        print((doc or "").strip())
+        raise SystemExit(0 if sys.argv[1] in ("-h", "--help") else 2)
+    try:
+        return parse(sys.argv[1])
+    except ValueError as exc:
+        raise SystemExit(f"{Path(sys.argv[0]).name}: bad argument {sys.argv[1]!r} ({exc}); see --help") from None
+
+
+def directory(text: str) -> Path:
+    """A command-line argument naming a folder that exists."""
+    if not Path(text).is_dir():
+        raise ValueError("no such directory")
+    return Path(text)
+
 
 # A 2 KB paste: istio-agent and Envoy lines as an on-call engineer would copy them (SEEDS.md, seed 1).
 # Lines of the seed write-ups and the formats' samples (SEEDS.md, MESH-FORMATS.md) repeated to ~2 KB.

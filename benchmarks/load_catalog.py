@@ -7,12 +7,11 @@ Run: .venv/bin/python benchmarks/load_catalog.py [RUNBOOKS_DIR]
 from __future__ import annotations
 
 import statistics
-import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import yaml
+from common import RUNBOOKS, argument, directory
 
 from kb.loader import load_runbooks
 
@@ -29,7 +28,7 @@ def best_of(action: Callable[[], object]) -> float:
 
 
 def main() -> None:
-    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent / "runbooks"
+    root = argument(__doc__, RUNBOOKS, directory)
     files = sorted(root.rglob("*.yaml"))
     ours = best_of(lambda: load_runbooks(root))
     peer = best_of(lambda: [yaml.safe_load(path.read_text(encoding="utf-8")) for path in files])

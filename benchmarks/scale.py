@@ -14,12 +14,11 @@ Run: .venv/bin/python benchmarks/scale.py [SIZES], e.g. `benchmarks/scale.py 100
 from __future__ import annotations
 
 import re
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import PASTE_2KB, RUNBOOKS, p50
+from common import PASTE_2KB, RUNBOOKS, argument, p50
 
 from kb.documents import Document
 from kb.evaluate import full_text
@@ -44,7 +43,7 @@ def synthesize(target: Path, size: int) -> None:
 
 
 def main() -> None:
-    sizes = [int(n) for n in (sys.argv[1] if len(sys.argv) > 1 else "1000,10000").split(",")]
+    sizes = argument(__doc__, [1000, 10000], lambda text: [int(n) for n in text.split(",")])
     for size in sizes:
         with tempfile.TemporaryDirectory() as work:
             root = Path(work) / "runbooks"

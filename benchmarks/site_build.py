@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import RUNBOOKS
+from common import RUNBOOKS, argument
 from kb_site.build import Options, build
 from scale import synthesize
 
@@ -95,7 +95,7 @@ def first_weight(out: Path) -> int:
 
 
 def main() -> None:
-    size = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    size = argument(__doc__, 1000, int)
     with tempfile.TemporaryDirectory() as temp:
         work = Path(temp)
         real = kb_build(RUNBOOKS, work / "real")
