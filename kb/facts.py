@@ -249,7 +249,10 @@ def command_path(words: list[str], facts: Facts) -> tuple[list[str], list[str]]:
             continue
         if not _WORD.fullmatch(word):
             break
-        canonical = facts.aliases.get(" ".join(path), {}).get(word, word)
+        # A word that is a command of its own in some release stays itself (`manifest apply`, 1.5-1.6), even
+        # where later releases made it an alias (of `manifest install`); `_command_problems` checks both.
+        literal = " ".join([*path, word]) in facts.paths
+        canonical = word if literal else facts.aliases.get(" ".join(path), {}).get(word, word)
         if " ".join([*path, canonical]) not in facts.paths:
             break
         path.append(canonical)
@@ -265,10 +268,21 @@ def _command_problems(words: list[str], lines: list[str], claimed: str, facts: F
             yield f"`istioctl {first}` is a command of no Istio release ({FACTS_FILE})"
         return
     spans = facts.paths[" ".join(path)]
+    aliased = _aliased(typed, facts)
+    if aliased != path and " ".join(aliased) in facts.paths:
+        spans = [*spans, *facts.paths[" ".join(aliased)]]  # where the words are an alias of another command
     missing = [line for line in lines if not facts.in_spans(spans, line)]
     if missing:
         there = _elsewhere(path, typed, missing[0], facts)
         yield f"`istioctl {' '.join(typed)}` is not in istioctl {_list(missing)}{there}, but {claimed}"
+
+
+def _aliased(typed: list[str], facts: Facts) -> list[str]:
+    """The command path `typed` names with every word read as an alias where its parent has one."""
+    path: list[str] = []
+    for word in typed:
+        path.append(facts.aliases.get(" ".join(path), {}).get(word, word))
+    return path
 
 
 def _elsewhere(path: list[str], typed: list[str], line: str, facts: Facts) -> str:

@@ -266,6 +266,21 @@ def test_facts_resolve_istioctl_aliases_per_parent() -> None:
     assert command_path(["--context", "$CTX", "pc", "endpoints", "$POD"], facts)[0] == ["proxy-config", "endpoint"]
 
 
+def test_a_command_of_its_own_is_not_read_as_a_later_alias() -> None:
+    """`istioctl manifest apply` was a command in 1.5 and 1.6; from 1.7 `apply` is an alias of `manifest install`."""
+    facts = load_facts()
+    assert command_path(["manifest", "apply", "-f", "x.yaml"], facts)[0] == ["manifest", "apply"]
+    for istio in (">=1.5, <1.7", ">=1.5"):
+        assert _istioctl_warnings(_stats_step("istioctl manifest apply -f x.yaml", istio)) == []
+    assert _istioctl_warnings(_stats_step("istioctl manifest install -f x.yaml", ">=1.5")) == [
+        "`istioctl manifest install` is not in istioctl 1.5, 1.6, but this holds for Istio >=1.5"
+    ]
+
+
+def _istioctl_warnings(runbook: kb.Runbook) -> list[str]:
+    return [p.message for p in version_problems(runbook) if "istioctl" in p.message]
+
+
 def test_every_shipped_runbook_passes_the_version_and_schema_rules() -> None:
     result = load_runbooks(RUNBOOKS)
     assert [str(p) for p in result.problems] == []
