@@ -2,8 +2,9 @@
 
 Run by `build.Writer` as `python -m kb_site.writer OUT`. On stdin, for each file: a line `<path bytes>
 <content bytes>`, the path (UTF-8, relative to OUT), then the content; the end of stdin ends the run. On
-stdout, once at the end: one JSON line `{"files": n, "bytes": n, "error": null or why}`. After the first
-failure the rest of the input is read and dropped, so the build never waits on a writer that has stopped.
+stdout, once at the end: one JSON line `{"error": null or why}` (the build counts files and bytes itself).
+After the first failure the rest of the input is read and dropped, so the build never waits on a writer that
+has stopped.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 
-def write_files(out: Path, source: BinaryIO) -> dict[str, object]:
-    """Write every file read from `source` under `out`; what was written and the first failure."""
+def write_files(out: Path, source: BinaryIO) -> str | None:
+    """Write every file read from `source` under `out`; the first failure, or None."""
     folders: set[Path] = set()
-    files = size = 0
     error: str | None = None
     while header := source.readline():
         path_size, content_size = (int(number) for number in header.split())
@@ -32,11 +32,8 @@ def write_files(out: Path, source: BinaryIO) -> dict[str, object]:
             target.write_bytes(content)
         except OSError as exc:
             error = str(exc)
-            continue
-        files, size = files + 1, size + len(content)
-    return {"files": files, "bytes": size, "error": error}
+    return error
 
 
 if __name__ == "__main__":
-    result = write_files(Path(sys.argv[1]), sys.stdin.buffer)
-    sys.stdout.write(json.dumps(result) + "\n")
+    sys.stdout.write(json.dumps({"error": write_files(Path(sys.argv[1]), sys.stdin.buffer)}) + "\n")
