@@ -144,16 +144,17 @@ def sources(export: Export, runbooks_dir: Path) -> list[Source]:
 def render_all(
     pages: Iterable[Page], options: Options, count: int, writer: Writer, indexer: Indexer | None
 ) -> list[Page]:
-    """Render every page and hand it to `writer`; each searched page's record goes to `indexer` (when
-    searching) as soon as the page is made, and the index is finished once the searched pages are done
-    (they come first), so Pagefind builds it while the other pages are made."""
+    """Render every page that is a file and hand it to `writer`; each searched page's record goes to `indexer`
+    (when searching) as soon as the page is made, and the index is finished once the searched pages are done
+    (they come first), so Pagefind builds it while the other pages are made. Returns the pages written."""
     env = environment()
     base_url = options.base_url.rstrip("/") + "/" if options.base_url else None
     site = {"version": kb.__version__, "count": count, "base_url": base_url}
     made = []
     for page in pages:
-        made.append(page)
-        writer.write(page.path, render(env, page, site))
+        if page.written:
+            made.append(page)
+            writer.write(page.path, render(env, page, site))
         if indexer is not None:
             if page.search:
                 indexer.add(f"/{page.path}", render(env, page, site, RECORD))

@@ -28,6 +28,7 @@ _WORDS: dict[str, dict[str, str]] = {
     "flags": {"en": "Envoy response flags", "zh": "Envoy 响应标志"},
     "details": {"en": "Response code details", "zh": "响应码详情"},
     "ports": {"en": "Istio ports", "zh": "Istio 端口"},
+    "contents": {"en": "Contents", "zh": "目录"},
     "symptoms": {"en": "Symptoms", "zh": "症状"},
     "cause": {"en": "Cause", "zh": "原因"},
     "impact": {"en": "Impact", "zh": "影响"},

@@ -37,6 +37,8 @@ class Page:
     context: Mapping[str, Any] = field(default_factory=dict)
     alternate: str | None = None
     search: bool = False  # whether Pagefind indexes it
+    written: bool = True  # False for a view that is only a search record (a runbook in Chinese)
+    bilingual: bool = False  # the page holds both languages; the reader's is shown (see runbook_page)
 
     @property
     def root(self) -> str:
@@ -44,23 +46,33 @@ class Page:
         return "../" * self.path.count("/")
 
 
+# A runbook's page holds both languages; this query opens it in Chinese (boot.js reads it).
+ZH_QUERY = "?lang=zh"
+
+
 def runbook_path(runbook_id: str, lang: str) -> str:
-    return f"{PREFIX[lang]}runbooks/{runbook_id}.html"
+    """Where a runbook's page is, from the site root, as a link that opens it in `lang`."""
+    return f"runbooks/{runbook_id}.html" + (ZH_QUERY if lang == "zh" else "")
 
 
 def all_pages(
     sources: Sequence[Source], reference: Sequence[Mapping[str, Any]], repo_url: str | None
 ) -> Iterator[Page]:
-    """Every page of the site in both languages, in a fixed order: the runbook pages first, each in English
-    then Chinese, made one runbook at a time (so a search index can start on them while the rest is made)."""
+    """Every page of the site in both languages, in a fixed order: the runbook pages first, made one runbook at
+    a time (so a search index can start on them while the rest is made).
+
+    A runbook has one page holding both languages. Its content past the summary and symptoms is written in
+    English only, so a second page per runbook would repeat it: a thousand runbooks would cost a thousand
+    more pages to render and 40 MB more to write. Its Chinese view still has a search record of its own."""
     runbooks = [source.runbook for source in sources]
     # Computed once and shared by every page that shows them: a runbook's card per language, the groups,
     # and the parts of a runbook page that are the same in both languages (markdown rendered once).
     cards = {lang: {runbook.id: card(runbook, lang) for runbook in runbooks} for lang in LANGUAGES}
     for source in sources:
         parts = _shared_parts(source, repo_url)
-        for lang in LANGUAGES:
-            yield _with_alternate(runbook_page(source, parts, cards[lang], lang))
+        chinese = runbook_page(source, parts, cards["zh"], "zh")
+        yield bilingual(runbook_page(source, parts, cards["en"], "en"), chinese)
+        yield chinese
     groups = {
         "components": _groups(runbooks, lambda r: [c.value for c in r.components]),
         "tags": _groups(runbooks, lambda r: list(r.tags)),
@@ -74,6 +86,12 @@ def all_pages(
         pages += [reference_page(section, reference, cards[lang], lang) for section in REFERENCE_SECTIONS]
         yield from (_with_alternate(page) for page in pages)
     yield Page("404.html", "404.html", "en", "Page not found", alternate=None)
+
+
+def bilingual(english: Page, chinese: Page) -> Page:
+    """The English page carrying its Chinese view's title, summary, symptoms and links (`zh` in its context)."""
+    context = {**english.context, "zh": chinese.context}
+    return Page(english.path, english.template, "en", english.title, context, chinese.path, True, bilingual=True)
 
 
 def _with_alternate(page: Page) -> Page:
@@ -101,7 +119,7 @@ def card(runbook: Runbook, lang: str) -> dict[str, Any]:
     return {
         "id": runbook.id,
         "lang": lang,
-        "href": f"runbooks/{runbook.id}.html",
+        "href": runbook_path(runbook.id, lang),  # from the site root
         "title": (runbook.title_zh if zh and runbook.title_zh else runbook.title),
         "summary": Markup(inline_html(_summary(runbook, lang))),
         "severity": runbook.severity.value,
@@ -140,14 +158,14 @@ def group_pages(group: str, members: Mapping[str, Sequence[Runbook]], cards: Car
 
 
 def reference_page(section: str, table: Sequence[Mapping[str, Any]], cards: Cards, lang: str) -> Page:
-    titles = {runbook_id: shown["title"] for runbook_id, shown in cards.items()}
+    shown = {runbook_id: (card["title"], card["href"]) for runbook_id, card in cards.items()}
     rows = []
     for entry in table:
         if entry["section"] != section:
             continue
         key = entry[_KEYS[section]]
         extra = {name: value for name, value in entry.items() if name not in ("section", _KEYS[section], "runbooks")}
-        declared = [(rid, titles[rid]) for rid in entry["runbooks"] if rid in titles]
+        declared = [(rid, *shown[rid]) for rid in entry["runbooks"] if rid in shown]
         rows.append({"key": key, "anchor": anchor(key), "fields": extra, "runbooks": declared})
     return Page(f"{PREFIX[lang]}reference/{section}.html", "reference.html", lang, section,
                 {"section": section, "rows": rows})  # fmt: skip
@@ -196,7 +214,8 @@ def runbook_page(source: Source, shared: Mapping[str, Any], cards: Cards, lang: 
         ),
         "related": [cards[rid] for rid in runbook.related if rid in cards],
     })  # fmt: skip
-    return Page(runbook_path(runbook.id, lang), "runbook.html", lang, title, context, search=True)
+    # The Chinese view is not a file: it is the English page opened with ZH_QUERY, and a search record.
+    return Page(runbook_path(runbook.id, lang), "runbook.html", lang, title, context, search=True, written=not zh)
 
 
 def _summary(runbook: Runbook, lang: str) -> str:

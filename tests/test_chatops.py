@@ -274,7 +274,8 @@ def test_feishu_challenge_and_encrypted_message(client: TestClient) -> None:
     card = client.post("/v1/chatops/feishu", content=body, headers=headers).json()
     assert card["msg_type"] == "interactive"
     assert card["card"]["header"]["title"]["content"].startswith("DestinationRule 子集选不到 Pod")  # asked in Chinese
-    assert card["card"]["elements"][-1]["actions"][0]["url"].endswith("/zh/runbooks/subset-no-healthy-upstream.html")
+    url = card["card"]["elements"][-1]["actions"][0]["url"]
+    assert url.endswith("/runbooks/subset-no-healthy-upstream.html?lang=zh")
     body, headers = feishu_signed(feishu_message(UH_PASTE, token="guess"))
     assert client.post("/v1/chatops/feishu", content=body, headers=headers).status_code == 401
     body, headers = feishu_signed(feishu_message(UH_PASTE), stamp=NOW - 3600)

@@ -141,7 +141,7 @@ def test_feishu_card_goes_through_the_reply_api_with_a_cached_token(fake: FakePl
     assert reply.body["msg_type"] == "interactive" and reply.body["uuid"].startswith("kb-")
     card = json.loads(reply.body["content"])
     assert card["header"]["title"]["content"].startswith("DestinationRule 子集选不到 Pod")  # asked in Chinese
-    assert card["elements"][-1]["actions"][0]["url"].endswith("/zh/runbooks/subset-no-healthy-upstream.html")
+    assert card["elements"][-1]["actions"][0]["url"].endswith("/runbooks/subset-no-healthy-upstream.html?lang=zh")
     (other,) = fake.to("/open-apis/im/v1/messages/om_2/reply")
     assert other.body["uuid"] != reply.body["uuid"]
 

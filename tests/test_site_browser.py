@@ -75,15 +75,28 @@ def test_english_and_chinese_search_reach_the_right_page(page: Page, served_site
     assert english == served_site + "runbooks/circuit-breaker-overflow.html"
     assert page.get_attribute("h1", "data-pagefind-meta") == "title"  # the runbook page itself, not a 404
     chinese = _search(page, served_site + "zh/index.html", "异常点检测")
-    assert chinese == served_site + "zh/runbooks/outlier-detection-ejected-all.html"
-    # English typed on a Chinese page: found in the English index, it leads to the Chinese page of the runbook.
+    assert chinese == served_site + "runbooks/outlier-detection-ejected-all.html?lang=zh"
+    shown_in_chinese(page, "outlier-detection-ejected-all")
+    # English typed on a Chinese page: found in the English index, it opens the runbook's page in Chinese.
     runbook = kb.default_library().catalog.get("circuit-breaker-overflow")
     query = "rejected the request without contacting the backend"  # from its English summary only
     in_chinese = " ".join([runbook.title, runbook.title_zh or "", runbook.summary_zh or "", *runbook.symptoms_zh])
     assert query in runbook.summary and not {"rejected", "contacting", "backend"} & set(in_chinese.split())
     mixed = _search(page, served_site + "zh/index.html", query)
-    assert mixed == served_site + "zh/runbooks/circuit-breaker-overflow.html"
+    assert mixed == served_site + "runbooks/circuit-breaker-overflow.html?lang=zh"
+    shown_in_chinese(page, "circuit-breaker-overflow")
     assert console.errors == []
+
+
+def shown_in_chinese(page: Page, runbook_id: str) -> None:
+    """The runbook's page shows its Chinese view: Chinese title, labels and links, and no English title."""
+    runbook = kb.default_library().catalog.get(runbook_id)
+    assert page.get_attribute("html", "lang") == "zh-CN"
+    assert page.locator("h1").inner_text() == runbook.title_zh
+    assert page.title().startswith(f"{runbook.title_zh} · ")
+    assert page.locator("#symptoms").inner_text().startswith("症状")
+    assert page.get_attribute(".top-nav a >> nth=0", "href") == "../zh/runbooks.html"
+    assert page.get_attribute("#search-input", "placeholder") == "搜索（按 /）"
 
 
 def test_chinese_search_for_a_word_the_browser_cuts_finer(page: Page, served_site: str) -> None:
@@ -105,7 +118,7 @@ def test_chinese_search_for_a_word_the_browser_cuts_finer(page: Page, served_sit
     page.locator("#search-results li a", has_text=runbook.title_zh).first.wait_for(timeout=15000)
     first.click()
     page.wait_for_load_state()
-    assert page.url == served_site + "zh/runbooks/circuit-breaker-overflow.html"
+    assert page.url == served_site + "runbooks/circuit-breaker-overflow.html?lang=zh"
     assert console.errors == []
 
 
@@ -207,18 +220,35 @@ def test_paste_box_shows_filled_commands_offline(page: Page, served_site: str) -
 
 
 def test_language_choice_persists(page: Page, served_site: str) -> None:
+    console = Console(page)
     page.goto(served_site + "runbooks/route-not-found.html")
+    english = kb.default_library().catalog.get("route-not-found").title
+    assert page.get_attribute("html", "lang") == "en" and page.locator("h1").inner_text() == english
     page.click("#lang-toggle")
-    page.wait_for_url("**/zh/runbooks/route-not-found.html")
-    page.goto(served_site + "index.html")  # an English URL: the saved choice sends the reader to Chinese
+    page.wait_for_url("**/runbooks/route-not-found.html?lang=zh")
+    shown_in_chinese(page, "route-not-found")
+    page.goto(served_site + "runbooks/route-not-found.html")  # no ?lang=: the saved choice
+    shown_in_chinese(page, "route-not-found")
+    page.goto(served_site + "index.html")  # an English page: the saved choice sends the reader to Chinese
     page.wait_for_url("**/zh/index.html")
     assert page.get_attribute("html", "lang") == "zh-CN"
+    page.click(".card a >> nth=0")  # a Chinese list opens a runbook in Chinese
+    page.wait_for_url("**/runbooks/*.html?lang=zh")
+    assert page.get_attribute("html", "lang") == "zh-CN"
     page.click("#lang-toggle")
+    page.wait_for_url("**/runbooks/*.html?lang=en")
+    assert page.get_attribute("html", "lang") == "en" and page.locator("h1").inner_text() != ""
+    page.goto(served_site + "zh/index.html")  # a Chinese page: the saved choice is English now
     page.wait_for_url("**/index.html")
     assert page.get_attribute("html", "lang") == "en"
+    assert console.errors == []
 
 
-@pytest.mark.parametrize("path", ["index.html", "runbooks/subset-no-healthy-upstream.html", "reference/flags.html"])
+AXE_PAGES = ["index.html", "runbooks/subset-no-healthy-upstream.html",
+             "runbooks/subset-no-healthy-upstream.html?lang=zh", "reference/flags.html"]  # fmt: skip
+
+
+@pytest.mark.parametrize("path", AXE_PAGES)
 def test_no_serious_accessibility_violations(page: Page, served_site: str, path: str) -> None:
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)
@@ -239,7 +269,7 @@ def test_screenshots(browser: Browser, served_site: str) -> None:
             page = context.new_page()
             console = Console(page)
             for name, path in (("home", "index.html"), ("runbook", "runbooks/subset-no-healthy-upstream.html"),
-                               ("runbook-zh", "zh/runbooks/subset-no-healthy-upstream.html")):  # fmt: skip
+                               ("runbook-zh", "runbooks/subset-no-healthy-upstream.html?lang=zh")):  # fmt: skip
                 page.goto(served_site + path)
                 assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), (device, name)
                 page.screenshot(path=str(SCREENSHOTS / f"{name}-{scheme}-{device}.png"))

@@ -67,10 +67,10 @@ def answer_of(report: kb.MatchReport, text: str, site_url: str | None = None) ->
 
 
 def runbook_url(site_url: str | None, runbook_id: str, language: str = "en") -> str | None:
-    """The runbook's page on the docs site (`KB_SITE_URL`): `runbooks/<id>.html`, under `zh/` in Chinese."""
+    """The runbook's page on the docs site (`KB_SITE_URL`): `runbooks/<id>.html`, `?lang=zh` in Chinese."""
     if not site_url:
         return None
-    return f"{site_url.rstrip('/')}/{'zh/' if language == 'zh' else ''}runbooks/{runbook_id}.html"
+    return f"{site_url.rstrip('/')}/runbooks/{runbook_id}.html{'?lang=zh' if language == 'zh' else ''}"
 
 
 def _why(result: kb.Result) -> list[str]:

@@ -9,8 +9,7 @@
   var mode = document.getElementById("paste-mode");
   var body = document.body;
   var root = new URL(body.getAttribute("data-root") || "./", location.href);
-  var base = body.getAttribute("data-base") || "";
-  var zh = body.getAttribute("data-lang") === "zh";
+  var zh = document.documentElement.getAttribute("data-lang") === "zh";
   var words = zh
     ? { offline: "离线模式：在浏览器中匹配。", online: "由 kb serve 匹配。", none: "没有匹配的运行手册。", why: "匹配原因", text: "文本相似", loading: "加载中…", failed: "离线匹配器加载失败。", lines: "行" }
     : { offline: "Offline mode: matched in your browser.", online: "Matched by kb serve.", none: "No runbook matched.", why: "Why it matched", text: "text similarity", loading: "Loading…", failed: "The offline matcher failed to load.", lines: "line" };
@@ -76,7 +75,7 @@
       item.setAttribute("data-id", r.id);
       var head = el("h3");
       var link = el("a", "", r.title);
-      link.href = base + "runbooks/" + encodeURIComponent(r.id) + ".html";
+      link.href = new URL("runbooks/" + encodeURIComponent(r.id) + ".html" + (zh ? "?lang=zh" : ""), root).href;
       head.appendChild(link);
       item.appendChild(head);
       var meta = el("p", "meta");

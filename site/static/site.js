@@ -2,7 +2,20 @@
 (function () {
   "use strict";
   var body = document.body;
+  var html = document.documentElement;
   var root = body.getAttribute("data-root") || "";
+  var lang = html.getAttribute("data-lang") || "en";
+  var bilingual = html.getAttribute("data-page-lang") === "both";
+
+  // A runbook's page in Chinese (boot.js chose it): its links lead to the Chinese pages, its labels are Chinese.
+  if (bilingual && lang === "zh") {
+    ["href", "placeholder", "aria-label"].forEach(function (name) {
+      document.querySelectorAll("[data-zh-" + name + "]").forEach(function (element) {
+        element.setAttribute(name, element.getAttribute("data-zh-" + name));
+      });
+    });
+    document.title = html.getAttribute("data-zh-title") || document.title;
+  }
 
   function store(key, value) { try { localStorage.setItem(key, value); } catch (e) { /* storage off */ } }
 
@@ -19,7 +32,9 @@
   }
   var langToggle = document.getElementById("lang-toggle");
   if (langToggle) {
-    langToggle.addEventListener("click", function () { store("kb-lang", langToggle.getAttribute("data-lang-target")); });
+    langToggle.addEventListener("click", function () {
+      store("kb-lang", bilingual ? (lang === "zh" ? "en" : "zh") : langToggle.getAttribute("data-lang-target"));
+    });
   }
 
   document.addEventListener("click", function (event) {
@@ -52,10 +67,10 @@
 
   // A Chinese page searches the Chinese index and the English one: the Chinese index holds only what is
   // written in Chinese (see site/templates/record.html), so an English error typed on a Chinese page is found
-  // in the English index, and its result leads to the Chinese page of the same runbook. A second copy of
+  // in the English index, and its result leads to the same runbook's page in Chinese. A second copy of
   // pagefind.js (its own module, by a different URL) is the English search; Pagefind picks its index by the
   // page's <html lang> when it starts, so that copy starts while the attribute says English, put back at once.
-  var chinese = document.body.getAttribute("data-lang") === "zh";
+  var chinese = lang === "zh";
   var indexes = null;
   var loading = null;
   var basePath = "";
@@ -87,7 +102,7 @@
     }
     return loading;
   }
-  // Results of every index, best first; an English result on a Chinese page points to the Chinese page.
+  // Results of every index, best first; an English result on a Chinese page opens its runbook in Chinese.
   function merged(searches) {
     var results = [];
     searches.forEach(function (search, which) {
@@ -97,8 +112,9 @@
     results.sort(function (a, b) { return b.result.score - a.result.score; });
     return results;
   }
+  // Only runbook pages are indexed; the Chinese index's records are already `…html?lang=zh` (kb_site.pages).
   function localUrl(url, english) {
-    return english && url.indexOf(basePath) === 0 ? basePath + "zh/" + url.slice(basePath.length) : url;
+    return english && url.indexOf("?") < 0 ? url + "?lang=zh" : url;
   }
   function fillFilters(filters) {
     [[componentFilter, "component"], [severityFilter, "severity"]].forEach(function (pair) {
