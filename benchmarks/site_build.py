@@ -5,8 +5,7 @@ kb's build makes a page per runbook holding both languages, the index, tag, seve
 in English and Chinese, the offline matcher's data and a Pagefind index per language; MkDocs (default
 theme, its default lunr search plugin) builds one markdown page per runbook. Both start from the runbook
 files: kb's time includes loading the library and its term statistics (kb never builds or reads a cached
-index here);
-for MkDocs, writing the markdown is not counted.
+index here); for MkDocs, writing the markdown is not counted.
 Each build of the 1,000 runbooks runs ROUNDS times, kb and MkDocs taking turns, each into a fresh folder, and
 the best time of each counts: on a virtual machine the first write of ~100 MB into new page-cache memory
 costs seconds of kernel time that later runs do not pay, and taking turns gives both tools the same odds.

@@ -7,7 +7,10 @@ Two rules, measured on the tuning half of the field corpus (`eval/field.yaml`, `
   an nginx `upstream timed out`, a Java `PKIX path building failed` or a kubelet probe message on a plain
   Deployment all look like something a runbook covers, and a medium answer to them would be a false alarm.
   Only declared evidence as strong as a high answer needs (an istiod message a runbook names word for word,
-  such as `skipping server on gateway ..., duplicate host names`) still makes a medium answer there.
+  such as `skipping server on gateway ..., duplicate host names`) still makes a medium answer there, and
+  signatures on signals every client prints do not count toward it: Python's `[SSL:
+  CERTIFICATE_VERIFY_FAILED] certificate verify failed: certificate has expired` holds two TLS-reason
+  signatures of a runbook about Envoy's upstream TLS, and says nothing of a mesh.
 * In a mesh paste, a runbook whose declared evidence is strong and whose score is well ahead of every other
   runbook's is a high answer, even when its signatures are patterns on text rather than mesh signals: the
   separation shows the paste is about that failure and nothing nearby. Evidence of medium strength is enough
@@ -57,7 +60,8 @@ def ambient_only(planes: set[str], text: str) -> bool:
 
 
 def strong_without_mesh(evidence: float) -> bool:
-    """Whether declared evidence alone makes an answer medium in a paste that shows no mesh."""
+    """Whether declared evidence alone (beyond signatures on generic signals) makes an answer medium in a paste
+    that shows no mesh."""
     return evidence >= HIGH_EVIDENCE
 
 

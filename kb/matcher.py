@@ -209,7 +209,7 @@ def combine(
         lead = (hit.score / runner_up if runner_up > 0 else float("inf")) if hit else 0.0
         terms = hit.terms if hit else ()
         confidence = confidence_of(judgement, share, len(terms), lead, mesh)
-        if not about_mesh and not strong_without_mesh(judgement.weight):
+        if not about_mesh and not strong_without_mesh(judgement.weight_beyond_generic):
             confidence = Confidence.LOW
         score = judgement.weight + BM25_WEIGHT * share
         runbook = library.catalog.get(runbook_id)

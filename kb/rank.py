@@ -91,6 +91,9 @@ class Evidence:
     lines: tuple[int, ...]
     specific: bool = True
     cause: str | None = None
+    # Every condition is a signal any client, TLS library or cluster prints (GENERIC_KINDS): the signature
+    # reads what the failure is, not that a mesh is in the story.
+    generic: bool = False
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,11 @@ class Judgement:
     def specific(self) -> bool:
         """Whether any evidence names something only a mesh produces (see GENERIC_KINDS)."""
         return any(item.specific for item in self.evidence)
+
+    @property
+    def weight_beyond_generic(self) -> float:
+        """The weight of the evidence that is more than signals every client or cluster produces."""
+        return sum(item.weight for item in self.evidence if not item.generic)
 
 
 def describe(condition: Condition) -> str:
@@ -198,8 +206,12 @@ class Scorer:
                 judgement.excluded_by = judgement.excluded_by or rule.name
             else:
                 matched = tuple(describe(condition) for condition in rule.conditions)
-                specific = any(c.signal is not None and not generic(c.signal, c.equals) for c in rule.conditions)
-                evidence = Evidence(rule.name, rule.weight, rule.note, matched, lines, specific, rule.cause)
+                on_signals = [c for c in rule.conditions if c.signal is not None]
+                specific = any(not generic(c.signal, c.equals) for c in on_signals if c.signal is not None)
+                only_generic = len(on_signals) == len(rule.conditions) and not specific
+                evidence = Evidence(
+                    rule.name, rule.weight, rule.note, matched, lines, specific, rule.cause, only_generic
+                )
                 judgement.evidence.append(evidence)
         return dict(judgements)
 

@@ -513,6 +513,8 @@
         lines: Object.keys(lines).map(Number).sort(function (a, b) { return a - b; }),
         matched: rule.when.map(describe),
         specific: rule.when.some(function (c) { return c.signal !== undefined && !self.generic(c.signal, c.equals); }),
+        // Every condition a signal any client or cluster prints (kb.rank.Evidence.generic).
+        generic: rule.when.every(function (c) { return c.signal !== undefined && self.generic(c.signal, c.equals); }),
       });
     });
     return { byId: judgements, order: order };
@@ -671,7 +673,8 @@
       var causes = [];
       j.evidence.forEach(function (e) { if (e.cause && causes.indexOf(e.cause) < 0) causes.push(e.cause); });
       var confidence = self.confidence(weight, specific, share, terms.length, lead, mesh);
-      if (!aboutMesh && weight < c.HIGH_EVIDENCE) confidence = "low";
+      var beyondGeneric = j.evidence.reduce(function (sum, e) { return e.generic ? sum : sum + e.weight; }, 0);
+      if (!aboutMesh && beyondGeneric < c.HIGH_EVIDENCE) confidence = "low";
       var score = weight + c.BM25_WEIGHT * share;
       if (ambient && self.sidecarOnly(id)) {
         score *= c.SIDECAR_ONLY_IN_AMBIENT;
