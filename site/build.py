@@ -266,10 +266,12 @@ def write_assets(out: Path, export: Export) -> None:
 
 
 def sitemap(pages: Sequence[Page], base_url: str | None) -> str:
-    """sitemap.xml: absolute URLs when the base URL is known, else paths relative to the site root."""
+    """sitemap.xml: absolute URLs when the base URL is known, else paths relative to the site root; a
+    runbook's page is listed with its Chinese view (`?lang=zh`)."""
     base = base_url.rstrip("/") + "/" if base_url else ""
-    entries = "".join(f"  <url><loc>{escape(base + page.path)}</loc></url>\n"
-                      for page in sorted(pages, key=lambda p: p.path) if page.path != "404.html")  # fmt: skip
+    paths = [page.path for page in pages if page.path != "404.html"]
+    paths += [page.alternate for page in pages if page.bilingual and page.alternate]
+    entries = "".join(f"  <url><loc>{escape(base + path)}</loc></url>\n" for path in sorted(paths))
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'

@@ -28,7 +28,8 @@ class Source:
 
 @dataclass(frozen=True)
 class Page:
-    """One HTML file: where it goes (relative to the site root), its template and what the template shows."""
+    """One HTML file, or one view of a file (a runbook in Chinese, `written` False): where it is (relative to
+    the site root; a view's path carries its query), its template and what the template shows."""
 
     path: str
     template: str
@@ -38,7 +39,7 @@ class Page:
     alternate: str | None = None
     search: bool = False  # whether Pagefind indexes it
     written: bool = True  # False for a view that is only a search record (a runbook in Chinese)
-    bilingual: bool = False  # the page holds both languages; the reader's is shown (see runbook_page)
+    bilingual: bool = False  # the page holds both languages; the reader's is shown (see `bilingual`)
 
     @property
     def root(self) -> str:

@@ -31,7 +31,7 @@ TIMEOUT = 600
 
 def searchable(html: str) -> tuple[str, str] | None:
     """(language, the page as Pagefind needs it: `<html lang>` and the data-pagefind-body element), or None
-    when the page has no such element. Chinese pages' text comes cut into words (see `chinese_words`)."""
+    when the page has no such element. Chinese records' text comes cut into words (see `chinese_words`)."""
     body, lang = _BODY.search(html), _LANG.search(html)
     if body is None or lang is None:
         return None
@@ -63,7 +63,7 @@ class Indexer:
     """Pagefind indexing pages in the background, one service per page language, in the order pages are added.
 
     Pagefind makes one index per language anyway and its service handles one request at a time: a service
-    per language indexes English and Chinese pages on two cores, and their outputs share no index file.
+    per language indexes English and Chinese records on two cores, and their outputs share no index file.
     Use it as a context manager; `files` asks for the finished index, leaving the block stops the services.
     """
 

@@ -208,21 +208,21 @@ requests.exceptions.ConnectionError: HTTPSConnectionPool(host='api.example.com',
 """
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        TRACEBACK,
-        "Readiness probe failed: Get http://10.1.0.120:9000/ping: dial tcp 10.1.0.120:9000: connect: "
-        "connection refused",
-        "curl: (35) OpenSSL SSL_connect: SSL_ERROR_SYSCALL in connection to opensearch-cluster-master:9200",
-        # pip behind a proxy that re-signs TLS: two TLS-reason signatures (weight 6) of a runbook on Envoy's
-        # upstream TLS, and nothing of a mesh.
-        "Could not fetch URL https://pypi.org/simple/pip/: There was a problem confirming the ssl certificate: "
-        "HTTPSConnectionPool(host='pypi.org', port=443): Max retries exceeded with url: /simple/pip/ (Caused by "
-        "SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self "
-        "signed certificate in certificate chain (_ssl.c:1129)'))) - skipping",
-    ],
-)
+# Pastes that show no mesh at all; the site's offline matcher is held to the same (test_site_browser.py).
+NO_MESH_PASTES = [
+    TRACEBACK,
+    "Readiness probe failed: Get http://10.1.0.120:9000/ping: dial tcp 10.1.0.120:9000: connect: connection refused",
+    "curl: (35) OpenSSL SSL_connect: SSL_ERROR_SYSCALL in connection to opensearch-cluster-master:9200",
+    # pip behind a proxy that re-signs TLS: two TLS-reason signatures (weight 6) of a runbook on Envoy's
+    # upstream TLS, and nothing of a mesh.
+    "Could not fetch URL https://pypi.org/simple/pip/: There was a problem confirming the ssl certificate: "
+    "HTTPSConnectionPool(host='pypi.org', port=443): Max retries exceeded with url: /simple/pip/ (Caused by "
+    "SSLError(SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self "
+    "signed certificate in certificate chain (_ssl.c:1129)'))) - skipping",
+]
+
+
+@pytest.mark.parametrize("text", NO_MESH_PASTES)
 def test_a_paste_that_shows_no_mesh_gets_no_medium_answer(library: Library, text: str) -> None:
     assert all(r.confidence is Confidence.LOW for r in match(text, library).results)
 

@@ -131,6 +131,11 @@ def test_runbook_page_has_both_languages_and_its_parts(real_site: tuple[Path, Re
     assert 'href="../runbooks.html" data-zh-href="../zh/runbooks.html"' in en
     assert 'placeholder="Search (press /)" data-zh-placeholder="搜索（按 /）"' in en
     assert '<span class="l-en">Diagnosis</span><span class="l-zh" lang="zh-CN">诊断</span>' in en
+    # Related runbooks: an English list, and a Chinese one whose cards open the Chinese view.
+    related = en.split('<section class="related">', 1)[1].split("</section>", 1)[0]
+    english_cards, chinese_cards = related.split('<div class="l-zh" lang="zh-CN">', 1)
+    assert runbook.related and all(f'href="../runbooks/{rid}.html"' in english_cards for rid in runbook.related)
+    assert all(f'href="../runbooks/{rid}.html?lang=zh"' in chinese_cards for rid in runbook.related)
     for anchor in ('id="symptoms"', 'id="diagnosis"', 'id="fix"', 'id="diagnosis-1"', 'class="copy"',
                    'data-pagefind-filter="component"', 'data-pagefind-filter="severity"',
                    'href="https://github.com/example/kb/edit/main/runbooks/'):  # fmt: skip
@@ -146,6 +151,12 @@ def test_reference_pages_link_the_declaring_runbooks(real_site: tuple[Path, Repo
     out, _ = real_site
     flags = (out / "reference" / "flags.html").read_text(encoding="utf-8")
     assert 'id="uh"' in flags and 'href="../runbooks/subset-no-healthy-upstream.html"' in flags
+    # The Chinese pages open a runbook in Chinese.
+    chinese = (out / "zh" / "reference" / "flags.html").read_text(encoding="utf-8")
+    assert 'href="../../runbooks/subset-no-healthy-upstream.html?lang=zh"' in chinese
+    assert 'href="../../runbooks/subset-no-healthy-upstream.html"' not in chinese
+    home = (out / "zh" / "index.html").read_text(encoding="utf-8")
+    assert '<a href="../runbooks/subset-no-healthy-upstream.html?lang=zh">' in home
     ports = (out / "reference" / "ports.html").read_text(encoding="utf-8")
     assert "15012" in ports
 
@@ -153,7 +164,9 @@ def test_reference_pages_link_the_declaring_runbooks(real_site: tuple[Path, Repo
 def test_sitemap_lists_every_page_but_the_404(real_site: tuple[Path, Report]) -> None:
     out, report = real_site
     locs = re.findall(r"<loc>([^<]+)</loc>", (out / "sitemap.xml").read_text(encoding="utf-8"))
-    assert len(locs) == report.pages - 1 and "404.html" not in locs and "runbooks/route-not-found.html" in locs
+    runbooks = len(load_runbooks(bundled_runbooks_dir()).catalog)
+    assert len(locs) == report.pages - 1 + runbooks and "404.html" not in locs  # and each runbook's Chinese view
+    assert "runbooks/route-not-found.html" in locs and "runbooks/route-not-found.html?lang=zh" in locs
 
 
 def _search_urls(out: Path) -> dict[str, set[str]]:

@@ -15,6 +15,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, sync_playwright
 
 import kb
+from tests.test_field import NO_MESH_PASTES
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -235,13 +236,31 @@ def test_language_choice_persists(page: Page, served_site: str) -> None:
     page.click(".card a >> nth=0")  # a Chinese list opens a runbook in Chinese
     page.wait_for_url("**/runbooks/*.html?lang=zh")
     assert page.get_attribute("html", "lang") == "zh-CN"
+    opened = page.url.split("?")[0].rsplit("/", 1)[1].removesuffix(".html")
     page.click("#lang-toggle")
     page.wait_for_url("**/runbooks/*.html?lang=en")
-    assert page.get_attribute("html", "lang") == "en" and page.locator("h1").inner_text() != ""
+    title = kb.default_library().catalog.get(opened).title
+    assert page.get_attribute("html", "lang") == "en" and page.locator("h1").inner_text() == title
     page.goto(served_site + "zh/index.html")  # a Chinese page: the saved choice is English now
-    page.wait_for_url("**/index.html")
+    page.wait_for_url(served_site + "index.html")
     assert page.get_attribute("html", "lang") == "en"
+    # A link that asks for Chinese (a chat answer's) is the reader's choice from then on.
+    page.goto(served_site + "runbooks/route-not-found.html?lang=zh#fix")
+    shown_in_chinese(page, "route-not-found")
+    page.click("#lang-toggle")  # the same section in the other language
+    page.wait_for_url(served_site + "runbooks/route-not-found.html?lang=en#fix")
+    page.goto(served_site + "runbooks/route-not-found.html?lang=zh")
+    page.goto(served_site + "index.html")
+    page.wait_for_url(served_site + "zh/index.html")
     assert console.errors == []
+
+
+def test_offline_matcher_answers_a_paste_without_a_mesh_low(page: Page, served_site: str) -> None:
+    """The not-a-mesh rule in the browser (matcher.js), on the pastes kb.match answers low (test_field.py)."""
+    load_offline_matcher(page, served_site)
+    confidences = page.evaluate("ts => ts.map(t => window.kbTestMatcher.match(t, 5).results.map(r => r.confidence))",
+                                NO_MESH_PASTES)  # fmt: skip
+    assert all(confidences) and {c for found in confidences for c in found} == {"low"}
 
 
 AXE_PAGES = ["index.html", "runbooks/subset-no-healthy-upstream.html",

@@ -12,9 +12,14 @@
     saved = localStorage.getItem("kb-lang");
   } catch (e) { /* storage may be off (private mode, file://); defaults apply */ }
   if (page === "both") {
+    // A link that asks for a language is the reader's choice from here on, on every page.
+    if (asked && asked[1] !== saved) {
+      try { localStorage.setItem("kb-lang", asked[1]); } catch (e) { /* storage off */ }
+    }
     if ((asked ? asked[1] : saved) === "zh") {
       root.setAttribute("data-lang", "zh");
       root.setAttribute("lang", "zh-CN");
+      document.title = root.getAttribute("data-zh-title") || document.title;
     }
     return;
   }

@@ -14,7 +14,6 @@
         element.setAttribute(name, element.getAttribute("data-zh-" + name));
       });
     });
-    document.title = html.getAttribute("data-zh-title") || document.title;
   }
 
   function store(key, value) { try { localStorage.setItem(key, value); } catch (e) { /* storage off */ } }
@@ -34,6 +33,7 @@
   if (langToggle) {
     langToggle.addEventListener("click", function () {
       store("kb-lang", bilingual ? (lang === "zh" ? "en" : "zh") : langToggle.getAttribute("data-lang-target"));
+      langToggle.href = langToggle.href.split("#")[0] + location.hash;  // the same section in the other language
     });
   }
 
