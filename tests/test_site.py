@@ -434,3 +434,12 @@ def test_no_page_is_indexed_after_the_index_is_finished() -> None:
         with pytest.raises(KBError, match="after the search index was finished"):
             indexer.add("/b.html", _searchable_page(2))
         assert indexer.pages == 1 and "pagefind-entry.json" in indexer.files()
+
+
+def test_the_site_scripts_use_no_inline_regex_modifiers() -> None:
+    """`(?i:...)` is new in JavaScript (Chrome 125, Firefox 132; Node 20 rejects it): a browser without it would
+    refuse the offline matcher's patterns and the paste box would not load. matcher.js spells either case out."""
+    static = Path(__file__).resolve().parent.parent / "site" / "static"
+    scripts = {path.name: path.read_text(encoding="utf-8") for path in static.glob("*.js")}
+    assert "matcher.js" in scripts
+    assert {name for name, text in scripts.items() if re.search(r"\(\?-?[imsx]+[:)]", text)} == set()

@@ -63,6 +63,15 @@
   function constant(v) { return function () { return v; }; }
   function whole(m) { return m[0]; }
   function escapeRe(s) { return s.replace(/[.*+?^${}()|[\]\\\/-]/g, "\\$&"); }
+  // A pattern whose ASCII letters match either case (`port` -> `[pP][oO][rR][tT]`), for the parts of a pattern
+  // that Python marks case-insensitive inline: modifier groups are new in JavaScript (Chrome 125, Firefox
+  // 132, not Node 20), and an engine without them rejects the whole pattern. Escapes (`\b`) are kept; the
+  // pattern's character classes must hold no letters.
+  function anyCase(pattern) {
+    return pattern.replace(/\\.|[A-Za-z]/g, function (c) {
+      return c.length > 1 ? c : "[" + c.toLowerCase() + c.toUpperCase() + "]";
+    });
+  }
   function pyStrip(s, chars) {
     var a = 0, b = s.length;
     while (a < b && chars.indexOf(s[a]) !== -1) a++;
@@ -192,7 +201,7 @@
     });
     // http_status
     var HTTP = new RegExp("\\bHTTP/[0-9.]{1,3} ([1-5][0-9][0-9])\\b|\\bERROR ([1-5][0-9][0-9]): |':status', '([1-5][0-9][0-9])'" +
-      "|(?i:\\bstatus[ _-]?code|\\bstatuscode|\\bresponse[ _]code|\\bstatus)\"?\\s{0,2}[:=]?\\s{0,2}([1-5][0-9][0-9])\\b" +
+      "|(?:" + anyCase("\\bstatus[ _-]?code|\\bstatuscode|\\bresponse[ _]code|\\bstatus") + ")\"?\\s{0,2}[:=]?\\s{0,2}([1-5][0-9][0-9])\\b" +
       "|(?<![\\w./:-])([1-5][0-9][0-9]) (?:" + v.http_reasons.map(escapeRe).join("|") + ")\\b", "g");
     var HTTP_NEEDLES = ["http/", "error ", "status", "code"].concat(v.http_reasons.map(function (r) { return r.toLowerCase(); }));
     list.push(function (paste) { return findAll(paste, HTTP, "http_status", firstGroup, HTTP_NEEDLES, true); });
@@ -254,7 +263,7 @@
       return found.concat(findAll(paste, BODY, "local_reply", whole, v.bodies));
     });
     // mesh_ports
-    var BEFORE = "(?:[:|,]|(?i:port)s?[ =:]{1,3}|(?i:port)s?: )", PORTS = v.ports.join("|");
+    var BEFORE = "(?:[:|,]|" + anyCase("port") + "s?[ =:]{1,3}|" + anyCase("port") + "s?: )", PORTS = v.ports.join("|");
     var PORT = new RegExp(BEFORE + "(" + PORTS + ")(?![\\w.-]|\\.[0-9])|(?<![\\w.-])(" + PORTS + ")/(?:TCP|UDP|tcp|udp)\\b|" +
       BEFORE + "(53)\\b|\\b(53)/(?:UDP|TCP|udp|tcp)\\b", "g");
     list.push(function (paste) { return findAll(paste, PORT, "mesh_port", firstGroup, v.ports.concat(["53"])); });
@@ -284,7 +293,7 @@
     // response_flags
     var FLAG = v.flags.join("|"), LIST = "(?:" + FLAG + ")(?:,(?:" + FLAG + "))*";
     var CONTEXTS = new RegExp("(?<![\\w./-])(?:[1-5][0-9][0-9]|0) (" + LIST + ")(?!\\w)" +
-      "|(?i:response[ _]?flags?|flags?)[\"']?\\s{0,3}[:=]?\\s{0,3}[\"']?(?-i:(" + LIST + "))(?!\\w)", "g");
+      "|(?:" + anyCase("response[ _]?flags?|flags?") + ")[\"']?\\s{0,3}[:=]?\\s{0,3}[\"']?(" + LIST + ")(?!\\w)", "g");
     var FLAG_NEEDLES = ["flag", "FLAG", "Flag"].concat(v.flags.map(function (f) { return " " + f; }));
     list.push(function (paste) {
       var found = [];
