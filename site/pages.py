@@ -92,7 +92,8 @@ def all_pages(
 def bilingual(english: Page, chinese: Page) -> Page:
     """The English page carrying its Chinese view's title, summary, symptoms and links (`zh` in its context)."""
     context = {**english.context, "zh": chinese.context}
-    return Page(english.path, english.template, "en", english.title, context, chinese.path, True, bilingual=True)
+    return Page(english.path, english.template, "en", english.title, context, alternate=chinese.path, search=True,
+                bilingual=True)  # fmt: skip
 
 
 def _with_alternate(page: Page) -> Page:
