@@ -3,9 +3,13 @@ every runbook in both languages, the hostile runbook renders inert, rebuilds are
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 import re
+import subprocess
+import sys
+import weakref
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -443,3 +447,44 @@ def test_the_site_scripts_use_no_inline_regex_modifiers() -> None:
     scripts = {path.name: path.read_text(encoding="utf-8") for path in static.glob("*.js")}
     assert "matcher.js" in scripts
     assert {name for name, text in scripts.items() if re.search(r"\(\?-?[imsx]+[:)]", text)} == set()
+
+
+def test_a_rendered_runbook_page_is_freed_without_the_cyclic_collector() -> None:
+    """A site build pauses the collector; a page left in a reference cycle (a macro defined in the page's own
+    template holds its context) would stay until the end, and then cost a long collection."""
+    runbooks = load_runbooks(bundled_runbooks_dir()).catalog
+    sources = [Source(runbook, f"{runbook.id}.yaml") for runbook in runbooks]
+    path = runbook_path("subset-no-healthy-upstream", "en")
+    page = next(p for p in all_pages(sources, [], None) if p.path == path)
+    env, site = environment(), {"version": "x", "count": len(sources), "base_url": None}
+    probe = weakref.ref(page)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        render(env, page, site)
+        del page
+        assert probe() is None, "the page outlived its render: something holds it in a reference cycle"
+    finally:
+        if enabled:
+            gc.enable()
+
+
+# Run in a fresh interpreter, where jieba is not imported yet; prints whether the caller's local survived.
+_FIRST_JIEBA_IMPORT = """
+import gc, weakref
+gc.disable()
+from kb.search import cut_chinese
+class Local: pass
+def caller():
+    local = Local()
+    cut_chinese("熔断")
+    return weakref.ref(local)
+print(caller()() is None)
+"""
+
+
+def test_the_first_chinese_cut_leaves_its_callers_locals_to_be_freed() -> None:
+    """Importing jieba leaves reference cycles through the importing frames; the caller's locals (a library
+    being loaded) must not be caught in them."""
+    done = subprocess.run([sys.executable, "-c", _FIRST_JIEBA_IMPORT], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "True", done.stderr
