@@ -30,7 +30,6 @@ from kb.documents import Document, cited_pages, document_of
 from kb.errors import UsageError
 from kb.loader import (
     RETIRED_FILE,
-    Loaded,
     LoadResult,
     Problem,
     Unreadable,
@@ -178,17 +177,17 @@ class Export:
     cited: dict[str, tuple[str, ...]]
 
 
-def load_export(runbooks_dir: Path, on_loaded: Loaded | None = None) -> Export:
+def load_export(runbooks_dir: Path) -> Export:
     """Load the runbooks in parallel and compute what an index of them would hold, never touching the cache.
 
     Only what the site needs is checked: a runbook that fails to load is a problem here, but manifests
     against the CRD schemas, version facts and other warnings are `kb lint`'s (the site shows manifests as
-    text), which keeps a large site's build from doing lint's work again. `on_loaded`: see `load_runbooks`.
+    text), which keeps a large site's build from doing lint's work again.
     """
     if not runbooks_dir.is_dir():
         raise UsageError(f"runbooks directory not found: {runbooks_dir}")
     with collector_paused():
-        result = _load_prepared(runbooks_dir.resolve(), derive=_export_prepare, lint=False, on_loaded=on_loaded)
+        result = _load_prepared(runbooks_dir.resolve(), derive=_export_prepare, lint=False)
         prepared = _derived(result, _export_prepare)
         statistics = term_statistics([(rid, item.terms) for rid, item in prepared.items()])
         cited = {rid: item.cited for rid, item in prepared.items()}
@@ -240,13 +239,11 @@ def _prepare(runbook: Runbook) -> _Prepared:
     return _Prepared(document_of(runbook, cut_chinese, cited), cited)
 
 
-def _load_prepared(
-    runbooks_dir: Path, derive: Callable[[Runbook], Any] = _prepare, lint: bool = True, on_loaded: Loaded | None = None
-) -> LoadResult:
+def _load_prepared(runbooks_dir: Path, derive: Callable[[Runbook], Any] = _prepare, lint: bool = True) -> LoadResult:
     """The runbooks, each with its index document (or what `derive` makes of it) made where it was loaded (a
     worker, for a large library)."""
     load_chinese_dictionary()
-    return load_runbooks(runbooks_dir, derive=derive, lint=lint, on_loaded=on_loaded)
+    return load_runbooks(runbooks_dir, derive=derive, lint=lint)
 
 
 _T = TypeVar("_T")

@@ -102,30 +102,21 @@ def _unpickle_parsed(path: Path, text: str, data: dict[str, Any], doc: YamlDocum
     return _Parsed(path, text, data, doc, pickle.loads(blob) if blob is not None else None, blob)
 
 
-# Told of each valid runbook and its file as soon as it is loaded, before the checks across files.
-Loaded = Callable[[Runbook, Path], None]
-
-
-def load_runbooks(
-    root: Path, derive: Callable[[Runbook], Any] | None = None, *, lint: bool = True, on_loaded: Loaded | None = None
-) -> LoadResult:
+def load_runbooks(root: Path, derive: Callable[[Runbook], Any] | None = None, *, lint: bool = True) -> LoadResult:
     """Load every runbook under `root`; problems are collected, never raised.
 
     `derive` (a module-level function) is applied to each valid runbook where it was loaded, which for a
     large library is a worker process: the index build uses it to cut documents without shipping every
     runbook to a second round of workers. `lint=False` leaves out what only `kb lint` needs: the warnings,
     and fix manifests checked against the CRD schemas (the costliest check; manifests still must parse).
-    `on_loaded` is called in this process with each valid runbook, in file order, while the others are still
-    loading (a site build starts its pages and search index then). A runbook it was told of may still fail a
-    check across files (a duplicate id), which is then among the result's problems.
     """
     if not root.is_dir():
         raise UsageError(f"runbooks directory not found: {root}")
     with collector_paused():
-        return _load(root, derive, lint, on_loaded)
+        return _load(root, derive, lint)
 
 
-def _load(root: Path, derive: Callable[[Runbook], Any] | None, lint: bool, on_loaded: Loaded | None) -> LoadResult:
+def _load(root: Path, derive: Callable[[Runbook], Any] | None, lint: bool) -> LoadResult:
     files, problems = discover(root)
     parsed: list[_Parsed] = []
     derived: dict[str, Any] = {}
@@ -135,8 +126,6 @@ def _load(root: Path, derive: Callable[[Runbook], Any] | None, lint: bool, on_lo
             parsed.append(item)
             if item.runbook is not None and extra is not None:
                 derived.setdefault(item.runbook.id, extra)
-            if item.runbook is not None and on_loaded is not None:
-                on_loaded(item.runbook, item.path)
     problems.extend(_duplicate_ids(parsed))
     problems.extend(_retired_ids(parsed, retired_ids(root)))
     declared = {item.data["id"] for item in parsed if isinstance(item.data.get("id"), str)}
@@ -172,15 +161,13 @@ _T = TypeVar("_T")
 _R = TypeVar("_R")
 
 
-def in_parallel(function: Callable[[_T], _R], items: Sequence[_T]) -> Iterator[_R]:
-    """`function(item)` for each item in order, spread over the machine's cores for large inputs; each result
-    is yielded as soon as it and those before it are done."""
+def in_parallel(function: Callable[[_T], _R], items: Sequence[_T]) -> list[_R]:
+    """`[function(item) for item in items]`, spread over the machine's cores for large inputs."""
     workers = min(os.cpu_count() or 1, 8)
     if len(items) < PARALLEL_FROM or workers < 2:
-        yield from (function(item) for item in items)
-        return
+        return [function(item) for item in items]
     with ProcessPoolExecutor(max_workers=workers, initializer=_exit_with_parent) as pool:
-        yield from pool.map(function, items, chunksize=max(len(items) // (workers * 8), 16))
+        return list(pool.map(function, items, chunksize=max(len(items) // (workers * 8), 16)))
 
 
 # How often a worker looks whether the process that started it is still there.

@@ -18,19 +18,17 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from xml.sax.saxutils import escape
 
-from jinja2 import Environment
 from kb_site.markdown import safe_url
-from kb_site.pages import Page, Source, all_pages, searched_pages, shared_parts
+from kb_site.pages import Page, Source, all_pages
 from kb_site.search import Indexer
 from kb_site.templates import RECORD, environment, render
 
 import kb
-from kb import KBError, Level, Runbook, UsageError
+from kb import KBError, Level, UsageError
 from kb.library import Export, load_export
-from kb.loader import Loaded, collector_paused
+from kb.loader import collector_paused
 from kb.offline import offline_data
 from kb.reference import reference_table
 
@@ -90,17 +88,14 @@ def _build(options: Options, progress: Progress) -> Report:
         progress(f"{name:<8} {detail}")
 
     with contextlib.ExitStack() as stack:
-        # Pagefind indexes each runbook's records on another core from the moment the runbook is loaded.
+        # Pagefind indexes each page on another core as soon as it is rendered, while the build goes on.
         indexer = stack.enter_context(Indexer()) if options.search else None
-        env = environment()
-        arrivals = Arrivals(options, env, indexer)
-        export = load(options, arrivals)
+        export = load(options)
         stage("load", f"{len(export.catalog)} runbooks")
         clear(options.out)
         writer = stack.enter_context(Writer(options.out))
-        found = sources(export, options.runbooks_dir)
-        made = all_pages(found, reference_table(export.catalog), options.repo_url, arrivals.parts)
-        pages = render_all(made, site_info(options, len(export.catalog)), env, writer, indexer)
+        made = all_pages(sources(export, options.runbooks_dir), reference_table(export.catalog), options.repo_url)
+        pages = render_all(made, options, len(export.catalog), writer, indexer)
         stage("render", f"{len(pages)} pages")
         # The writer goes on with the pages while the assets, the search index and the sitemap are made.
         write_assets(options.out, export)
@@ -134,9 +129,9 @@ def check_options(options: Options) -> None:
         raise UsageError("; ".join(problems))
 
 
-def load(options: Options, on_loaded: Loaded | None = None) -> Export:
+def load(options: Options) -> Export:
     """The runbooks and the index's term statistics; the search index itself is neither built nor opened."""
-    export = load_export(options.runbooks_dir, on_loaded)
+    export = load_export(options.runbooks_dir)
     errors = [str(problem) for problem in export.problems if problem.level is Level.ERROR]
     if errors:
         raise KBError(f"{len(errors)} problem(s) in the runbooks:\n" + "\n".join(errors))
@@ -144,62 +139,34 @@ def load(options: Options, on_loaded: Loaded | None = None) -> Export:
 
 
 def sources(export: Export, runbooks_dir: Path) -> list[Source]:
-    return [source_of(runbook, export.catalog.path_of(runbook.id), runbooks_dir) for runbook in export.catalog]
-
-
-def source_of(runbook: Runbook, path: Path, runbooks_dir: Path) -> Source:
-    base, path = runbooks_dir.resolve(), path.resolve()
-    return Source(runbook, path.relative_to(base).as_posix() if path.is_relative_to(base) else path.name)
-
-
-def site_info(options: Options, count: int | None) -> dict[str, Any]:
-    """What every page shows of the site: version, runbook count (None while loading: records show none)
-    and base URL."""
-    base_url = options.base_url.rstrip("/") + "/" if options.base_url else None
-    return {"version": kb.__version__, "count": count, "base_url": base_url}
-
-
-class Arrivals:
-    """What a build does with each runbook the moment the loader hands it over, while the others still load.
-
-    The parts of its page that need only the runbook are made (markdown and code rendered, `parts`), and its
-    search records go to Pagefind, which then indexes on another core during the load instead of after it.
-    The pages themselves wait for the whole library: lists, related cards and reference tables need it.
-    """
-
-    def __init__(self, options: Options, env: Environment, indexer: Indexer | None) -> None:
-        self.parts: dict[str, dict[str, Any]] = {}
-        self._options = options
-        self._env = env
-        self._indexer = indexer
-        self._site = site_info(options, None)
-
-    def __call__(self, runbook: Runbook, path: Path) -> None:
-        if runbook.id in self.parts:
-            return  # a second file with the same id: the load reports it and the build stops
-        source = source_of(runbook, path, self._options.runbooks_dir)
-        parts = self.parts[runbook.id] = shared_parts(source, self._options.repo_url)
-        if self._indexer is not None:
-            for page in searched_pages(source, parts):
-                self._indexer.add(f"/{page.path}", render(self._env, page, self._site, RECORD))
+    base = runbooks_dir.resolve()
+    found = []
+    for runbook in export.catalog:
+        path = export.catalog.path_of(runbook.id).resolve()
+        relative = path.relative_to(base).as_posix() if path.is_relative_to(base) else path.name
+        found.append(Source(runbook, relative))
+    return found
 
 
 def render_all(
-    pages: Iterable[Page], site: dict[str, Any], env: Environment, writer: Writer, indexer: Indexer | None
+    pages: Iterable[Page], options: Options, count: int, writer: Writer, indexer: Indexer | None
 ) -> list[Page]:
-    """Render every page that is a file and hand it to `writer`. When searching, each searched page that has
-    no record in `indexer` yet gets one, and the index is finished once the searched pages are done (they
-    come first), so Pagefind builds it while the other pages are made. Returns the pages written."""
+    """Render every page that is a file and hand it to `writer`; each searched page's record goes to `indexer`
+    (when searching) as soon as the page is made, and the index is finished once the searched pages are done
+    (they come first), so Pagefind builds it while the other pages are made. Returns the pages written."""
+    env = environment()
+    base_url = options.base_url.rstrip("/") + "/" if options.base_url else None
+    site = {"version": kb.__version__, "count": count, "base_url": base_url}
     made = []
     for page in pages:
         if page.written:
             made.append(page)
             writer.write(page.path, render(env, page, site))
         if indexer is not None:
-            if not page.search:
-                indexer.finish()
-            elif f"/{page.path}" not in indexer:
+            if page.search:
                 indexer.add(f"/{page.path}", render(env, page, site, RECORD))
+            else:
+                indexer.finish()
     return made
 
 

@@ -57,14 +57,10 @@ def runbook_path(runbook_id: str, lang: str) -> str:
 
 
 def all_pages(
-    sources: Sequence[Source],
-    reference: Sequence[Mapping[str, Any]],
-    repo_url: str | None,
-    made: Mapping[str, Mapping[str, Any]] | None = None,
+    sources: Sequence[Source], reference: Sequence[Mapping[str, Any]], repo_url: str | None
 ) -> Iterator[Page]:
     """Every page of the site in both languages, in a fixed order: the runbook pages first, made one runbook at
-    a time (so a search index can start on them while the rest is made). `made`: runbooks' `shared_parts`
-    made beforehand, by id.
+    a time (so a search index can start on them while the rest is made).
 
     A runbook has one page holding both languages. Its content past the summary and symptoms is written in
     English only, so a second page per runbook would repeat it: a thousand runbooks would cost a thousand
@@ -74,8 +70,10 @@ def all_pages(
     # and the parts of a runbook page that are the same in both languages (markdown rendered once).
     cards = {lang: {runbook.id: card(runbook, lang) for runbook in runbooks} for lang in LANGUAGES}
     for source in sources:
-        parts = (made or {}).get(source.runbook.id) or shared_parts(source, repo_url)
-        yield from _runbook_pages(source, parts, cards)
+        parts = _shared_parts(source, repo_url)
+        chinese = runbook_page(source, parts, cards["zh"], "zh")
+        yield bilingual(runbook_page(source, parts, cards["en"], "en"), chinese)
+        yield chinese
     groups = {
         "components": _groups(runbooks, lambda r: [c.value for c in r.components]),
         "tags": _groups(runbooks, lambda r: list(r.tags)),
@@ -181,20 +179,7 @@ def anchor(text: str) -> str:
     return "-".join(part for part in out.split("-") if part) or "x"
 
 
-def _runbook_pages(source: Source, parts: Mapping[str, Any], cards: Mapping[str, Cards]) -> list[Page]:
-    chinese = runbook_page(source, parts, cards["zh"], "zh")
-    return [bilingual(runbook_page(source, parts, cards["en"], "en"), chinese), chinese]
-
-
-def searched_pages(source: Source, parts: Mapping[str, Any]) -> list[Page]:
-    """A runbook's searched pages (its page and its Chinese view) as `all_pages` makes them, for their search
-    records before the rest of the library is loaded: only the runbook's own cards are known, so the pages
-    list no related runbooks (a record shows none)."""
-    own = {lang: {source.runbook.id: card(source.runbook, lang)} for lang in LANGUAGES}
-    return _runbook_pages(source, parts, own)
-
-
-def shared_parts(source: Source, repo_url: str | None) -> dict[str, Any]:
+def _shared_parts(source: Source, repo_url: str | None) -> dict[str, Any]:
     """The parts of a runbook page that are the same in English and Chinese (markdown rendered once)."""
     runbook = source.runbook
     return {

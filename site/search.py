@@ -75,7 +75,6 @@ class Indexer:
             raise KBError("Pagefind is not installed: pip install 'pagefind[extended]'")
         self._binary = str(binary)
         self._services: dict[str, _Service] = {}
-        self._urls: set[str] = set()
         self._finished = False
 
     def __enter__(self) -> Indexer:
@@ -90,15 +89,10 @@ class Indexer:
         """How many pages were handed to Pagefind."""
         return sum(service.added for service in self._services.values())
 
-    def __contains__(self, url: str) -> bool:
-        """Whether the page at `url` was handed to `add` already."""
-        return url in self._urls
-
     def add(self, url: str, html: str) -> None:
         """Index the page at `url` (site-absolute, `/runbooks/x.html`) if it has a data-pagefind-body element."""
         if self._finished:
             raise KBError(f"page {url} came after the search index was finished")
-        self._urls.add(url)
         found = searchable(html)
         if found is None:
             return

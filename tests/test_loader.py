@@ -576,21 +576,3 @@ def test_loading_without_lint_leaves_out_the_schemas_and_warnings_only(runbook_d
     assert plain.warnings == ()
     assert plain.errors == tuple(p for p in linted.errors if p not in schema)  # everything else still holds
     assert len(plain.catalog) == len(linted.catalog) + 1  # the runbook only the schema refused
-
-
-@pytest.mark.parametrize("parallel_from", [1000, 2], ids=["in-process", "workers"])
-def test_each_valid_runbook_is_handed_over_as_it_loads(
-    runbook_dir: Callable[..., Path], monkeypatch: pytest.MonkeyPatch, parallel_from: int
-) -> None:
-    """A site build starts on each runbook while the others load: it is told of every valid one, in file order,
-    with its file, and of no broken one."""
-    monkeypatch.setattr("kb.loader.PARALLEL_FROM", parallel_from)
-    root = runbook_dir("valid/minimal-incident.yaml", "invalid/bad-enum.yaml")
-    second = root / "zz" / "second-incident.yaml"
-    second.parent.mkdir()
-    text = (root / "area" / "minimal-incident.yaml").read_text()
-    second.write_text(text.replace("id: minimal-incident", "id: second-incident"))
-    told: list[tuple[str, Path]] = []
-    result = load_runbooks(root, on_loaded=lambda runbook, path: told.append((runbook.id, path)))
-    assert told == [("minimal-incident", root / "area" / "minimal-incident.yaml"), ("second-incident", second)]
-    assert result.catalog.ids == ("minimal-incident", "second-incident")
