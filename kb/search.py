@@ -169,8 +169,7 @@ def cut_chinese(text: str) -> str:
     runs = _CJK.findall(text)
     if not runs:
         return ""
-    # Imported here: only index builds with Chinese text pay its ~0.8 s dictionary load.
-    jieba = _jieba()
+    jieba = _jieba()  # on first use: only index builds with Chinese text pay its ~0.8 s dictionary load
     return " ".join(word for run in runs for word in jieba.cut_for_search(run) if word.strip())
 
 
